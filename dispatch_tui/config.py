@@ -1,0 +1,117 @@
+"""Settings: environment variables ``DISPATCH_*`` over an optional TOML file over defaults.
+
+The TOML file is ``$DISPATCH_CONFIG`` if set, else ``config.toml`` in the user's config directory
+(``dispatch`` under the XDG config home on Linux). Its keys are the field names below, e.g.::
+
+    db = "postgresql+psycopg://dispatch@db.example/dispatch"
+    timezone = "Europe/Paris"
+    travel_road_factor = 1.35
+    working_days = [0, 1, 2, 3, 4, 5]
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from platformdirs import user_config_dir, user_data_dir
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP_NAME = "dispatch"
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("DISPATCH_CONFIG") or Path(user_config_dir(APP_NAME)) / "config.toml")
+
+
+def default_db_path() -> Path:
+    return Path(user_data_dir(APP_NAME)) / "dispatch.db"
+
+
+def system_timezone() -> str:
+    # tzlocal reads TZ, /etc/localtime and friends; fall back to UTC on a machine that has none.
+    try:
+        from tzlocal import get_localzone_name
+
+        return get_localzone_name() or "UTC"
+    except Exception:  # noqa: BLE001 - any failure to detect just means "use UTC"
+        return "UTC"
+
+
+class Settings(BaseSettings):
+    """Everything a deployment can tune. Each field is documented because ops read this."""
+
+    model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="forbid", frozen=True)
+
+    db: str = Field(
+        default_factory=lambda: str(default_db_path()),
+        description="The store: a file path (SQLite) or an SQLAlchemy URL such as "
+        "postgresql+psycopg://user@host/dbname. Default: dispatch.db in the user's data directory.",
+    )
+    timezone: str = Field(
+        default_factory=system_timezone,
+        description="IANA zone in which times are shown and naive times are read. Default: the system's.",
+    )
+    travel_road_factor: float = Field(
+        default=1.3, gt=0, description="Road distance over straight-line distance in the default travel model."
+    )
+    travel_speed_kmh: float = Field(default=40.0, gt=0, description="Average driving speed in the default travel model.")
+    working_days: list[int] = Field(
+        default=[0, 1, 2, 3, 4],
+        description="Weekdays (0 = Monday) on which an imported shift applies: the default working week.",
+    )
+    day_start: str = Field(default="08:00", description="Start of the working day (HH:MM) where none is given.")
+    day_end: str = Field(default="17:00", description="End of the working day (HH:MM) where none is given.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=default_config_path()))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Paris") from exc
+        return value
+
+    @field_validator("working_days")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if not value or any(not 0 <= day <= 6 for day in value):
+            raise ValueError("working_days must list weekdays 0 (Monday) to 6 (Sunday)")
+        return sorted(set(value))
+
+    @field_validator("day_start", "day_end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        from dispatch_tui.localtime import parse_clock
+
+        parse_clock(value)
+        return value
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and the TOML file; keyword overrides (CLI flags) win."""
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})

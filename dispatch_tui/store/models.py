@@ -1,0 +1,213 @@
+"""The tables of the store.
+
+Times are aware datetimes in UTC (see ``UTCDateTime``); durations are whole minutes; times of day in
+shift patterns are minutes after local midnight. Money is kept in integer cents so that SQLite and
+PostgreSQL round alike.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from dispatch_tui.store.types import UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class JobStatus(StrEnum):
+    NEW = "new"
+    SCHEDULED = "scheduled"
+    DISPATCHED = "dispatched"
+    EN_ROUTE = "en_route"
+    ON_SITE = "on_site"
+    COMPLETED = "completed"
+    NEEDS_FOLLOW_UP = "needs_follow_up"
+    ON_HOLD = "on_hold"
+    CANCELLED = "cancelled"
+
+
+class JobSource(StrEnum):
+    PHONE = "phone"
+    WEB = "web"
+    EMAIL = "email"
+    TECHNICIAN = "technician"
+    BACK_OFFICE = "back_office"
+
+
+class AppointmentOrigin(StrEnum):
+    DISPATCHER = "dispatcher"
+    OPTIMIZER = "optimizer"
+
+
+def _one_of(column: str, values: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class Customer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(unique=True, index=True, max_length=64)
+    name: str = Field(max_length=200)
+    phone: str = Field(default="", max_length=64)
+    email: str = Field(default="", max_length=200)
+    # Name of the contract / rate card; the billing issue turns this into a reference.
+    contract: str | None = Field(default=None, max_length=100)
+
+
+class Site(SQLModel, table=True):
+    """Where the work happens. Each customer has one primary site (its own address)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    address: str = Field(default="", max_length=300)
+    lat: float
+    lon: float
+    is_primary: bool = Field(default=False)
+
+    __table_args__ = (
+        CheckConstraint("lat BETWEEN -90 AND 90", name="ck_site_lat"),
+        CheckConstraint("lon BETWEEN -180 AND 180", name="ck_site_lon"),
+    )
+
+
+class Skill(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True, max_length=64)
+
+
+class TechnicianSkill(SQLModel, table=True):
+    technician_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("technician.id", ondelete="CASCADE"), primary_key=True)
+    )
+    skill_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("skill.id", ondelete="CASCADE"), primary_key=True)
+    )
+    level: int | None = Field(default=None)
+
+
+class Technician(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(unique=True, index=True, max_length=64)
+    name: str = Field(max_length=200)
+    home_lat: float
+    home_lon: float
+    hourly_cost_cents: int = Field(default=0)
+    phone: str = Field(default="", max_length=64)
+    email: str = Field(default="", max_length=200)
+    territory: str | None = Field(default=None, max_length=100)
+    active: bool = Field(default=True)
+
+    __table_args__ = (
+        CheckConstraint("home_lat BETWEEN -90 AND 90", name="ck_technician_home_lat"),
+        CheckConstraint("home_lon BETWEEN -180 AND 180", name="ck_technician_home_lon"),
+        CheckConstraint("hourly_cost_cents >= 0", name="ck_technician_cost"),
+    )
+
+
+class ShiftPattern(SQLModel, table=True):
+    """A technician's regular working hours on one weekday (0 = Monday), in local minutes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    technician_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("technician.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    weekday: int
+    start_minute: int
+    end_minute: int
+    break_start_minute: int | None = Field(default=None)
+    break_minutes: int = Field(default=0)
+
+    __table_args__ = (
+        UniqueConstraint("technician_id", "weekday", name="uq_shift_technician_weekday"),
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="ck_shift_weekday"),
+        CheckConstraint("start_minute >= 0 AND end_minute <= 1440 AND start_minute < end_minute", name="ck_shift_span"),
+        CheckConstraint("break_minutes >= 0", name="ck_shift_break"),
+    )
+
+
+class Absence(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    technician_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("technician.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    start: datetime = Field(sa_type=UTCDateTime)
+    end: datetime = Field(sa_type=UTCDateTime)
+    reason: str = Field(default="", max_length=200)
+
+    __table_args__ = (
+        UniqueConstraint("technician_id", "start", "end", name="uq_absence_span"),
+        CheckConstraint('"end" > start', name="ck_absence_span"),
+    )
+
+
+class Job(SQLModel, table=True):
+    """A service request and, once planned, the work it becomes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(unique=True, index=True, max_length=64)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    skill_id: int = Field(foreign_key="skill.id", index=True)
+    duration_min: int
+    priority: int
+    # The promised arrival window: service starts inside it.
+    window_start: datetime = Field(sa_type=UTCDateTime, index=True)
+    window_end: datetime = Field(sa_type=UTCDateTime)
+    due_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    source: str = Field(max_length=20)
+    status: str = Field(default=JobStatus.NEW.value, max_length=20, index=True)
+    description: str = Field(default="")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Optimistic concurrency: every write bumps it; a write based on an older value is refused.
+    version: int = Field(default=1)
+
+    __table_args__ = (
+        CheckConstraint("duration_min > 0", name="ck_job_duration"),
+        CheckConstraint("priority BETWEEN 1 AND 4", name="ck_job_priority"),
+        CheckConstraint("window_end > window_start", name="ck_job_window"),
+        CheckConstraint(_one_of("source", JobSource), name="ck_job_source"),
+        CheckConstraint(_one_of("status", JobStatus), name="ck_job_status"),
+    )
+
+
+class Appointment(SQLModel, table=True):
+    """A job placed on a technician's day. At most one per job."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False, unique=True)
+    )
+    technician_id: int = Field(foreign_key="technician.id", index=True)
+    start: datetime = Field(sa_type=UTCDateTime, index=True)
+    end: datetime = Field(sa_type=UTCDateTime)
+    travel_minutes: int = Field(default=0)
+    locked: bool = Field(default=False)
+    origin: str = Field(default=AppointmentOrigin.DISPATCHER.value, max_length=20)
+
+    __table_args__ = (
+        CheckConstraint('"end" > start', name="ck_appointment_span"),
+        CheckConstraint("travel_minutes >= 0", name="ck_appointment_travel"),
+        CheckConstraint(_one_of("origin", AppointmentOrigin), name="ck_appointment_origin"),
+    )
+
+
+class JobEvent(SQLModel, table=True):
+    """The audit trail: every change of a job, who made it and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    actor: str = Field(max_length=100)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str = Field(max_length=20)
+    note: str = Field(default="")
