@@ -64,7 +64,9 @@ class Settings(BaseSettings):
     travel_road_factor: float = Field(
         default=1.3, gt=0, description="Road distance over straight-line distance in the default travel model."
     )
-    travel_speed_kmh: float = Field(default=40.0, gt=0, description="Average driving speed in the default travel model.")
+    travel_speed_kmh: float = Field(
+        default=40.0, gt=0, description="Average driving speed in the default travel model."
+    )
     working_days: list[int] = Field(
         default=[0, 1, 2, 3, 4],
         description="Weekdays (0 = Monday) on which an imported shift applies: the default working week.",

@@ -86,9 +86,7 @@ class TechnicianSkill(SQLModel, table=True):
     technician_id: int = Field(
         sa_column=Column(Integer, ForeignKey("technician.id", ondelete="CASCADE"), primary_key=True)
     )
-    skill_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("skill.id", ondelete="CASCADE"), primary_key=True)
-    )
+    skill_id: int = Field(sa_column=Column(Integer, ForeignKey("skill.id", ondelete="CASCADE"), primary_key=True))
     level: int | None = Field(default=None)
 
 
@@ -203,9 +201,7 @@ class JobEvent(SQLModel, table=True):
     """The audit trail: every change of a job, who made it and when."""
 
     id: int | None = Field(default=None, primary_key=True)
-    job_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False, index=True)
-    )
+    job_id: int = Field(sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False, index=True))
     actor: str = Field(max_length=100)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     from_status: str | None = Field(default=None, max_length=20)

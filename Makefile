@@ -1,0 +1,44 @@
+# Two commands to get going: `make demo` and `make test`. Both install on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DB ?= $(CURDIR)/.demo/dispatch.db
+
+.PHONY: install demo test lint typecheck contracts unit bench clean
+
+install: $(STAMP)
+
+# Reinstall only when the project's metadata changes; the package itself is installed editable.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dispatch needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/dispatch demo --db $(DEMO_DB) --replace
+	@echo
+	$(BIN)/dispatch --db $(DEMO_DB) techs list
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+contracts: install
+	$(BIN)/lint-imports
+
+unit: install
+	$(BIN)/pytest -q
+
+test: lint typecheck contracts unit
+
+bench: install
+	$(BIN)/python bench/import_bench.py
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache .ruff_cache .mypy_cache .hypothesis .import_linter_cache

@@ -1,0 +1,1 @@
+"""The `dispatch` command line: thin Typer commands over dispatch_tui.services."""

@@ -1,0 +1,69 @@
+"""What every command shares: settings (flags over environment over file) and the store's engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import typer
+
+from cli import exit_codes
+from cli.output import fail
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from dispatch_tui.config import Settings
+
+
+@dataclass
+class AppContext:
+    db: str | None = None
+    timezone: str | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from pydantic import ValidationError
+
+            from dispatch_tui.config import load_settings
+
+            try:
+                self._settings = load_settings(db=self.db, timezone=self.timezone)
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                fail(f"bad settings: {problems}", exit_codes.USAGE)
+            except ValueError as exc:  # e.g. an unreadable TOML file
+                fail(f"bad settings file: {exc}", exit_codes.USAGE)
+        assert self._settings is not None
+        return self._settings
+
+    def engine(self, db: str | None = None) -> Engine:
+        """The engine for the store, checked to be at this version's schema.
+
+        A local SQLite store is upgraded on open; a server store must be upgraded with `dispatch db upgrade`.
+        """
+        from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+        from dispatch_tui.store import StoreNotReady, ensure_ready, make_engine
+
+        target = db or self.settings.db
+        try:
+            engine = make_engine(target)
+            ensure_ready(engine, auto_upgrade=engine.url.get_backend_name() == "sqlite")
+        except ArgumentError as exc:
+            fail(f"--db {target!r} is neither a file path nor a database URL: {exc}", exit_codes.USAGE)
+        except StoreNotReady as exc:
+            fail(str(exc))
+        except SQLAlchemyError as exc:
+            fail(f"cannot open the store {target}: {exc.__class__.__name__}: {getattr(exc, 'orig', None) or exc}")
+        return engine
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, AppContext):
+        obj = AppContext()
+        ctx.find_root().obj = obj
+    return obj

@@ -1,0 +1,83 @@
+"""`dispatch demo`: a believable store to try the console on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli import exit_codes
+from cli.context import app_context
+from cli.output import fail, print_json, stdout
+
+
+def default_demo_db() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("dispatch")) / "demo.db"
+
+
+def demo_command(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Where to build it (default: demo.db in the user's data directory).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Same seed, same city.")] = 7,
+    technicians: Annotated[int, typer.Option(min=2, max=900, help="How many technicians.")] = 12,
+    requests: Annotated[int, typer.Option(min=1, max=200_000, help="How many requests for the day.")] = 60,
+    day: Annotated[str, typer.Option("--date", help="The day of the requests: YYYY-MM-DD or today.")] = "today",
+    replace: Annotated[bool, typer.Option("--replace", help="Delete an existing demo file at --db first.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Build a demo store: a city of customers, a team of technicians and a day under way.
+
+    Some visits are done, some in progress, some planned; the rest wait in the queue.
+    Deterministic for a seed and a date (the progress of the day follows the clock).
+    """
+    from sqlalchemy import func, select
+    from sqlmodel import Session
+
+    from cli.dates import parse_day
+    from dispatch_tui.services.demo import build_demo
+    from dispatch_tui.services.demo_data import DemoSpec
+    from dispatch_tui.store import database_url
+    from dispatch_tui.store.models import Customer
+
+    context = app_context(ctx)
+    settings = context.settings
+    target = db or str(default_demo_db())
+    url = database_url(target)
+    if replace:
+        if not url.startswith("sqlite:///"):
+            fail("--replace only deletes SQLite files; empty a server database yourself", exit_codes.USAGE)
+        path = Path(url.removeprefix("sqlite:///"))
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+    engine = context.engine(target)
+    with Session(engine) as session:
+        if session.scalar(select(func.count()).select_from(Customer)):
+            fail(f"{target} already holds data: pass --replace to rebuild the demo there", exit_codes.USAGE)
+    spec = DemoSpec(day=parse_day(day, settings.zone), seed=seed, technicians=technicians, requests=requests)
+    summary = build_demo(
+        engine, spec, settings.zone, road_factor=settings.travel_road_factor, speed_kmh=settings.travel_speed_kmh
+    )
+    result = {
+        "db": target,
+        "date": summary.day.isoformat(),
+        "technicians": summary.technicians,
+        "customers": summary.customers,
+        "requests": summary.requests,
+        "statuses": summary.statuses,
+    }
+    if as_json:
+        print_json(result)
+        return
+    table = Table("status", "jobs", box=None, title=f"Demo day {summary.day.isoformat()}", title_justify="left")
+    for status, count in sorted(summary.statuses.items()):
+        table.add_row(status, str(count))
+    stdout.print(f"Demo store: {target}", highlight=False)
+    stdout.print(f"{summary.technicians} technicians, {summary.customers} customers, {summary.requests} requests")
+    stdout.print(table)
+    stdout.print(f"Try: dispatch --db {target} jobs list --date {summary.day.isoformat()}", highlight=False)

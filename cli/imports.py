@@ -1,0 +1,123 @@
+"""`dispatch import KIND FILE`: batch import, all or nothing."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli import exit_codes
+from cli.context import app_context
+from cli.output import fail, print_json, stderr, stdout
+from dispatch_tui.services.imports.reading import FileFormat, format_from_path
+from dispatch_tui.services.imports.rows import ImportKind
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+PROGRESS_FROM_BYTES = 1_000_000  # show a progress bar for files past ~10,000 rows, on a terminal only
+
+
+def import_command(
+    ctx: typer.Context,
+    kind: Annotated[ImportKind, typer.Argument(help="What the file holds.")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV with a header row, a JSON array, or JSON Lines.", show_default=False)
+    ],
+    fmt: Annotated[
+        FileFormat | None, typer.Option("--format", "-f", help="File format (default: from the file's extension).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate everything, write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Import technicians, customers, requests or absences, upserting by ref.
+
+    The whole file lands in one transaction or not at all: every bad row is listed as
+    `line N, column: reason` on stderr and the exit code is 3.
+    """
+    from dispatch_tui.services.imports import ImportRejected, import_data
+
+    fmt = fmt or format_from_path(file)
+    if fmt is None:
+        fail(
+            f"cannot tell the format of {file.name}: name it .csv, .json or .jsonl, or pass --format", exit_codes.USAGE
+        )
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror or exc}", exit_codes.USAGE)
+    context = app_context(ctx)
+    settings = context.settings
+    engine = context.engine()
+    try:
+        with _progress(len(data), file.name) as on_row:
+            report = import_data(
+                engine,
+                kind,
+                data,
+                fmt,
+                zone=settings.zone,
+                working_days=settings.working_days,
+                actor=f"{_user()} (import)",
+                dry_run=dry_run,
+                on_row=on_row,
+            )
+    except ImportRejected as rejected:
+        for error in rejected.errors:
+            stderr.print(f"{file.name}: {error}", highlight=False, markup=False, soft_wrap=True)
+        fail(f"{len(rejected.errors)} problem(s): nothing was imported from {file.name}", exit_codes.REJECTED)
+    summary = {
+        "kind": report.kind.value,
+        "rows": report.rows,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "dry_run": report.dry_run,
+    }
+    if as_json:
+        print_json(summary)
+        return
+    verb = "would import" if dry_run else "imported"
+    stdout.print(
+        f"{verb} {report.rows} {kind.value} from {file.name}: {report.created} created, "
+        f"{report.updated} updated, {report.unchanged} unchanged" + (" (dry run: nothing written)" if dry_run else ""),
+        highlight=False,
+    )
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class _progress:
+    """A Rich progress bar on stderr for large files on a terminal; nothing otherwise (cron, pipes)."""
+
+    def __init__(self, size: int, name: str) -> None:
+        self.enabled = size >= PROGRESS_FROM_BYTES and stderr.is_terminal
+        self.name = name
+        self.size = size
+
+    def __enter__(self) -> Callable[[int], None] | None:
+        if not self.enabled:
+            return None
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=stderr, transient=True
+        )
+        self.task = self.bar.add_task(f"reading {self.name}")
+        self.bar.start()
+
+        def on_row(count: int) -> None:
+            self.bar.update(self.task, description=f"reading {self.name}: {count:,} rows")
+
+        return on_row
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.bar.stop()

@@ -1,0 +1,42 @@
+"""`dispatch`: the root command, its global options and the command groups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli import db, demo, imports, jobs, techs
+from cli.context import AppContext
+
+app = typer.Typer(
+    name="dispatch",
+    help="Field-service dispatch console: import, plan and track the day's work.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(db.app, name="db")
+app.add_typer(jobs.app, name="jobs")
+app.add_typer(techs.app, name="techs")
+app.command("import")(imports.import_command)
+app.command("demo")(demo.demo_command)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db_option: Annotated[
+        str | None,
+        typer.Option("--db", envvar="DISPATCH_DB", help="Store: a file path (SQLite) or an SQLAlchemy URL."),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", "--tz", envvar="DISPATCH_TIMEZONE", help="IANA zone for shown and naive times."),
+    ] = None,
+) -> None:
+    ctx.obj = AppContext(db=db_option, timezone=timezone)
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The planning optimizer (issue: optimizer). The only package that may import ortools."""

@@ -1,0 +1,1 @@
+"""Services: the operations the CLI, the TUI and scripts share."""

@@ -1,0 +1,154 @@
+"""Read models for scripts and screens: jobs and technicians as plain dicts.
+
+The keys are the import columns (DESIGN.md) plus ``status`` and, for a placed job, ``technician_ref``,
+``start`` and ``end``, so that what a script reads matches what it imports. Times are local ISO 8601.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlmodel import Session, col
+
+from dispatch_tui.localtime import format_clock, local_day_bounds, local_iso
+from dispatch_tui.store.models import (
+    Absence,
+    Appointment,
+    Customer,
+    Job,
+    JobStatus,
+    ShiftPattern,
+    Site,
+    Skill,
+    Technician,
+    TechnicianSkill,
+    utcnow,
+)
+
+
+def list_jobs(
+    session: Session, zone: ZoneInfo, *, statuses: Sequence[str] = (), day: date | None = None
+) -> list[dict[str, Any]]:
+    """Jobs ordered by priority then window. ``day`` keeps jobs whose window opens that local day or
+    whose appointment starts on it."""
+    query = (
+        select(Job, col(Customer.ref), col(Skill.name), Site, col(Technician.ref), Appointment)
+        .join(Customer, Job.customer_id == Customer.id)  # type: ignore[arg-type]
+        .join(Skill, Job.skill_id == Skill.id)  # type: ignore[arg-type]
+        .join(Site, Job.site_id == Site.id)  # type: ignore[arg-type]
+        .outerjoin(Appointment, Appointment.job_id == Job.id)  # type: ignore[arg-type]
+        .outerjoin(Technician, Appointment.technician_id == Technician.id)  # type: ignore[arg-type]
+        .order_by(Job.priority, Job.window_start, Job.ref)  # type: ignore[arg-type]
+    )
+    if statuses:
+        query = query.where(Job.status.in_(list(statuses)))  # type: ignore[attr-defined]
+    if day is not None:
+        start, end = local_day_bounds(day, zone)
+        query = query.where(
+            or_(
+                and_(Job.window_start >= start, Job.window_start < end),  # type: ignore[arg-type]
+                and_(Appointment.start >= start, Appointment.start < end),  # type: ignore[arg-type]
+            )
+        )
+    jobs = []
+    for job, customer_ref, skill, site, technician_ref, appointment in session.execute(query):
+        item: dict[str, Any] = {
+            "ref": job.ref,
+            "customer_ref": customer_ref,
+            "skill": skill,
+            "duration_min": job.duration_min,
+            "priority": job.priority,
+            "window_start": local_iso(job.window_start, zone),
+            "window_end": local_iso(job.window_end, zone),
+            "due_by": local_iso(job.due_by, zone),
+            "description": job.description,
+            "source": job.source,
+            "lat": site.lat,
+            "lon": site.lon,
+            "address": site.address,
+            "status": job.status,
+        }
+        if appointment is not None:
+            item["technician_ref"] = technician_ref
+            item["start"] = local_iso(appointment.start, zone)
+            item["end"] = local_iso(appointment.end, zone)
+        jobs.append(item)
+    return jobs
+
+
+def list_technicians(session: Session, zone: ZoneInfo, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Technicians by ref, with their status at ``now`` (default: the current time)."""
+    now = now or utcnow()
+    local_now = now.astimezone(zone)
+    minute_now = local_now.hour * 60 + local_now.minute
+    skills: dict[int, list[str]] = {}
+    for tech_id, name in session.execute(
+        select(col(TechnicianSkill.technician_id), col(Skill.name))
+        .join(Skill, TechnicianSkill.skill_id == Skill.id)  # type: ignore[arg-type]
+        .order_by(Skill.name)
+    ):
+        skills.setdefault(tech_id, []).append(name)
+    shifts: dict[int, list[ShiftPattern]] = {}
+    for shift in session.scalars(select(ShiftPattern).order_by(ShiftPattern.weekday)):  # type: ignore[arg-type]
+        shifts.setdefault(shift.technician_id, []).append(shift)
+    absent = set(
+        session.scalars(
+            select(col(Absence.technician_id)).where(Absence.start <= now, Absence.end > now)  # type: ignore[arg-type]
+        )
+    )
+    busy = {
+        tech_id: status
+        for tech_id, status in session.execute(
+            select(col(Appointment.technician_id), col(Job.status))
+            .join(Job, Appointment.job_id == Job.id)  # type: ignore[arg-type]
+            .where(Job.status.in_([JobStatus.EN_ROUTE.value, JobStatus.ON_SITE.value]))  # type: ignore[attr-defined]
+        )
+    }
+    result = []
+    for tech in session.scalars(select(Technician).order_by(Technician.ref)):  # type: ignore[arg-type]
+        patterns = shifts.get(tech.id or 0, [])
+        usual = patterns[0] if patterns else None
+        today = next((p for p in patterns if p.weekday == local_now.weekday()), None)
+        result.append(
+            {
+                "ref": tech.ref,
+                "name": tech.name,
+                "skills": skills.get(tech.id or 0, []),
+                "home_lat": tech.home_lat,
+                "home_lon": tech.home_lon,
+                "shift_start": format_clock(usual.start_minute) if usual else None,
+                "shift_end": format_clock(usual.end_minute) if usual else None,
+                "break_start": format_clock(usual.break_start_minute)
+                if usual and usual.break_start_minute is not None
+                else None,
+                "break_minutes": usual.break_minutes if usual else 0,
+                "hourly_cost": tech.hourly_cost_cents / 100,
+                "phone": tech.phone,
+                "email": tech.email,
+                "territory": tech.territory,
+                "status": _technician_status(tech, today, minute_now, tech.id in absent, busy.get(tech.id)),
+            }
+        )
+    return result
+
+
+def _technician_status(
+    tech: Technician, today: ShiftPattern | None, minute: int, absent: bool, job_status: str | None
+) -> str:
+    if not tech.active:
+        return "inactive"
+    if absent:
+        return "absent"
+    if job_status is not None:
+        return job_status  # en_route or on_site, whatever the clock says
+    if today is None or not today.start_minute <= minute < today.end_minute:
+        return "off_shift"
+    if today.break_start_minute is not None and today.break_start_minute <= minute < (
+        today.break_start_minute + today.break_minutes
+    ):
+        return "on_break"
+    return "on_shift"

@@ -1,0 +1,1 @@
+"""The Textual console (issue: the dispatcher console). Textual is imported only under this package."""
