@@ -29,6 +29,10 @@ def demo_command(
     requests: Annotated[int, typer.Option(min=1, max=200_000, help="How many requests for the day.")] = 60,
     day: Annotated[str, typer.Option("--date", help="The day of the requests: YYYY-MM-DD or today.")] = "today",
     replace: Annotated[bool, typer.Option("--replace", help="Delete an existing demo file at --db first.")] = False,
+    files: Annotated[
+        Path | None,
+        typer.Option("--files", help="Write the demo's import files (CSV) to this folder instead of building a store."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Build a demo store: a city of customers, a team of technicians and a day under way.
@@ -41,12 +45,17 @@ def demo_command(
 
     from cli.dates import parse_day
     from dispatch_tui.services.demo import build_demo
-    from dispatch_tui.services.demo_data import DemoSpec
+    from dispatch_tui.services.demo_data import DemoSpec, generate_demo, write_demo_files
     from dispatch_tui.store import database_url
     from dispatch_tui.store.models import Customer
 
     context = app_context(ctx)
     settings = context.settings
+    spec = DemoSpec(day=parse_day(day, settings.zone), seed=seed, technicians=technicians, requests=requests)
+    if files is not None:
+        for path in write_demo_files(generate_demo(spec), files):
+            stdout.print(f"wrote {path}", highlight=False)
+        return
     target = db or str(default_demo_db())
     url = database_url(target)
     if replace:
@@ -59,7 +68,6 @@ def demo_command(
     with Session(engine) as session:
         if session.scalar(select(func.count()).select_from(Customer)):
             fail(f"{target} already holds data: pass --replace to rebuild the demo there", exit_codes.USAGE)
-    spec = DemoSpec(day=parse_day(day, settings.zone), seed=seed, technicians=technicians, requests=requests)
     summary = build_demo(
         engine, spec, settings.zone, road_factor=settings.travel_road_factor, speed_kmh=settings.travel_speed_kmh
     )

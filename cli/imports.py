@@ -11,8 +11,7 @@ import typer
 from cli import exit_codes
 from cli.context import app_context
 from cli.output import fail, print_json, stderr, stdout
-from dispatch_tui.services.imports.reading import FileFormat, format_from_path
-from dispatch_tui.services.imports.rows import ImportKind
+from dispatch_tui.domain import FileFormat, ImportKind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,7 +36,7 @@ def import_command(
     The whole file lands in one transaction or not at all: every bad row is listed as
     `line N, column: reason` on stderr and the exit code is 3.
     """
-    from dispatch_tui.services.imports import ImportRejected, import_data
+    from dispatch_tui.services.imports import ImportRejected, format_from_path, import_data
 
     fmt = fmt or format_from_path(file)
     if fmt is None:

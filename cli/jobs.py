@@ -10,7 +10,7 @@ from rich.table import Table
 
 from cli.context import app_context
 from cli.output import print_json, stdout
-from dispatch_tui.store.models import JobStatus
+from dispatch_tui.domain import JobStatus
 
 app = typer.Typer(help="List and inspect jobs.", no_args_is_help=True)
 

@@ -13,36 +13,14 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from dispatch_tui.domain import AppointmentOrigin, JobSource, JobStatus
 from dispatch_tui.store.types import UTCDateTime
+
+__all__ = ["AppointmentOrigin", "JobSource", "JobStatus"]  # re-exported: the store's callers use them
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class JobStatus(StrEnum):
-    NEW = "new"
-    SCHEDULED = "scheduled"
-    DISPATCHED = "dispatched"
-    EN_ROUTE = "en_route"
-    ON_SITE = "on_site"
-    COMPLETED = "completed"
-    NEEDS_FOLLOW_UP = "needs_follow_up"
-    ON_HOLD = "on_hold"
-    CANCELLED = "cancelled"
-
-
-class JobSource(StrEnum):
-    PHONE = "phone"
-    WEB = "web"
-    EMAIL = "email"
-    TECHNICIAN = "technician"
-    BACK_OFFICE = "back_office"
-
-
-class AppointmentOrigin(StrEnum):
-    DISPATCHER = "dispatcher"
-    OPTIMIZER = "optimizer"
 
 
 def _one_of(column: str, values: type[StrEnum]) -> str:

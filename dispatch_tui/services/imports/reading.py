@@ -12,16 +12,10 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-
-class FileFormat(StrEnum):
-    CSV = "csv"
-    JSON = "json"
-    JSONL = "jsonl"
-
+from dispatch_tui.domain import FileFormat
 
 _SUFFIXES = {".csv": FileFormat.CSV, ".json": FileFormat.JSON, ".jsonl": FileFormat.JSONL, ".ndjson": FileFormat.JSONL}
 
@@ -158,6 +152,9 @@ def _read_json_lines(text: str, errors: list[RowError]) -> Iterator[Record]:
         except json.JSONDecodeError as exc:
             errors.append(RowError(number, None, f"not valid JSON: {exc.msg} (column {exc.colno})"))
             continue
+        except (ValueError, RecursionError) as exc:  # e.g. an integer of thousands of digits, absurd nesting
+            errors.append(RowError(number, None, f"not usable JSON: {_short(exc)}"))
+            continue
         record = _record_from_object(obj, number, errors)
         if record is not None:
             yield record
@@ -181,6 +178,9 @@ def _read_json_array(text: str, errors: list[RowError]) -> Iterator[Record]:
         except json.JSONDecodeError as exc:
             errors.append(RowError(exc.lineno, None, f"not valid JSON: {exc.msg} (column {exc.colno})"))
             return
+        except (ValueError, RecursionError) as exc:
+            errors.append(RowError(line, None, f"not usable JSON: {_short(exc)}"))
+            return
         record = _record_from_object(obj, line, errors)
         if record is not None:
             yield record
@@ -199,6 +199,10 @@ def _trailing(text: str, pos: int, errors: list[RowError]) -> None:
     pos = _skip_space(text, pos)
     if pos < len(text):
         errors.append(RowError(text.count("\n", 0, pos) + 1, None, "not valid JSON: text after the closing ']'"))
+
+
+def _short(exc: BaseException) -> str:
+    return (str(exc) or type(exc).__name__)[:120]
 
 
 def _skip_space(text: str, pos: int) -> int:

@@ -8,20 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dispatch_tui.domain import ImportKind, JobSource
 from dispatch_tui.localtime import format_clock, parse_clock, parse_datetime
 from dispatch_tui.services.imports.reading import Record, RowError
-from dispatch_tui.store.models import JobSource
-
-
-class ImportKind(StrEnum):
-    TECHNICIANS = "technicians"
-    CUSTOMERS = "customers"
-    REQUESTS = "requests"
-    ABSENCES = "absences"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +132,8 @@ def _money_cents(value: str) -> int:
         amount = Decimal(value)
     except InvalidOperation:
         raise ValueError(f"must be an amount such as 42.50, got {value!r}") from None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")) or amount > 100_000:
+    # Range first: quantize() of a huge value raises instead of answering.
+    if not amount.is_finite() or not 0 <= amount <= 100_000 or amount != amount.quantize(Decimal("0.01")):
         raise ValueError(f"must be an amount such as 42.50 (at most two decimals, not negative), got {value!r}")
     return int(amount * 100)
 
@@ -176,6 +169,8 @@ def _moment(zone: ZoneInfo) -> Parser:
     def parse(value: str) -> datetime:
         try:
             return parse_datetime(value, zone)
+        except OverflowError:
+            raise ValueError(f"{value!r} is outside the range of dates this tool handles") from None
         except ValueError as exc:
             message = str(exc)
             if "does not exist" in message or "ambiguous" in message:

@@ -1,0 +1,134 @@
+"""The demo: a believable day under way, built through the import path, and its shipped files."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from cli.main import app
+from dispatch_tui.localtime import local_at
+from dispatch_tui.services.demo import build_demo
+from dispatch_tui.services.demo_data import DemoSpec
+from dispatch_tui.store.models import Absence, Appointment, Job, JobEvent, ShiftPattern, Site, Technician
+from dispatch_tui.store.models import TechnicianSkill as TS
+from dispatch_tui.travel.haversine import travel_minutes
+from tests.conftest import ZONE
+
+DAY = date(2026, 12, 1)
+NOON = local_at(DAY, 12 * 60, ZONE)
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def demo(engine: Engine) -> Engine:
+    build_demo(engine, DemoSpec(day=DAY), ZONE, now=NOON)
+    return engine
+
+
+def test_at_noon_the_day_is_under_way(demo: Engine) -> None:
+    with Session(demo) as session:
+        statuses = [job.status for job in session.exec(select(Job))]
+    assert len(statuses) == 60
+    assert {"completed", "scheduled", "new"} <= set(statuses)
+    assert set(statuses) & {"en_route", "on_site"}, "someone should be on the road or on site at noon"
+    assert statuses.count("new") < 30, "most of the day should be planned"
+
+
+def test_every_planned_visit_is_feasible(demo: Engine) -> None:
+    """Skill, shift, window, absences, no overlaps and enough time to drive between stops."""
+    with Session(demo) as session:
+        rows = session.exec(
+            select(Appointment, Job, Site).join(Job, Appointment.job_id == Job.id).join(Site, Job.site_id == Site.id)
+        ).all()
+        skills = {(ts.technician_id, ts.skill_id) for ts in session.exec(select(TS))}
+        shifts = {s.technician_id: s for s in session.exec(select(ShiftPattern).where(ShiftPattern.weekday == 1))}
+        techs = {t.id: t for t in session.exec(select(Technician))}
+        absences = session.exec(select(Absence)).all()
+    by_tech: dict[int, list[tuple[Appointment, Job, Site]]] = {}
+    for appointment, job, site in rows:
+        assert (appointment.technician_id, job.skill_id) in skills
+        assert job.window_start <= appointment.start <= job.window_end
+        assert appointment.end - appointment.start == timedelta(minutes=job.duration_min)
+        shift = shifts[appointment.technician_id]
+        assert local_at(DAY, shift.start_minute, ZONE) <= appointment.start - timedelta(
+            minutes=appointment.travel_minutes
+        )
+        assert appointment.end <= local_at(DAY, shift.end_minute, ZONE)
+        if shift.break_start_minute is not None and shift.break_minutes:
+            lunch = local_at(DAY, shift.break_start_minute, ZONE)
+            assert appointment.end <= lunch or appointment.start >= lunch + timedelta(minutes=shift.break_minutes)
+        for absence in absences:
+            if absence.technician_id == appointment.technician_id:
+                assert appointment.end <= absence.start or appointment.start >= absence.end
+        by_tech.setdefault(appointment.technician_id, []).append((appointment, job, site))
+    for tech_id, visits in by_tech.items():
+        visits.sort(key=lambda v: v[0].start)
+        here = (techs[tech_id].home_lat, techs[tech_id].home_lon)
+        free = datetime.min.replace(tzinfo=NOON.tzinfo)
+        for appointment, _, site in visits:
+            drive = travel_minutes(here[0], here[1], site.lat, site.lon)
+            assert appointment.travel_minutes == drive
+            assert appointment.start >= free + timedelta(minutes=drive)
+            free, here = appointment.end, (site.lat, site.lon)
+
+
+def test_each_job_has_an_audit_trail_that_ends_in_its_status(demo: Engine) -> None:
+    with Session(demo) as session:
+        for job in session.exec(select(Job)):
+            events = session.exec(select(JobEvent).where(JobEvent.job_id == job.id).order_by(JobEvent.at)).all()
+            assert events[0].from_status is None and events[0].to_status == "new"
+            assert events[-1].to_status == job.status
+            assert all(a.to_status == b.from_status for a, b in pairwise(events))
+            assert all(e.at <= NOON for e in events[1:])
+
+
+def test_the_demo_is_deterministic_for_a_seed_and_time(tmp_path: Path, engine: Engine) -> None:
+    from dispatch_tui.store import make_engine, upgrade
+
+    build_demo(engine, DemoSpec(day=DAY), ZONE, now=NOON)
+    other = make_engine(tmp_path / "other.db")
+    upgrade(other)
+    build_demo(other, DemoSpec(day=DAY), ZONE, now=NOON)
+
+    def plan(e: Engine) -> list[tuple[str, str, int, datetime]]:
+        with Session(e) as session:
+            return sorted(
+                (job.ref, job.status, a.technician_id, a.start)
+                for a, job in session.exec(select(Appointment, Job).join(Job, Appointment.job_id == Job.id))
+            )
+
+    assert plan(engine) == plan(other)
+
+
+def test_shipped_demo_files_are_the_generator_output_and_import_cleanly(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "files"
+    result = runner.invoke(app, ["demo", "--files", str(out), "--date", "2026-12-01"])
+    assert result.exit_code == 0, result.output
+    for name in ("technicians", "customers", "requests", "absences"):
+        assert (out / f"{name}.csv").read_bytes() == (REPO / "data" / "demo" / f"{name}.csv").read_bytes(), (
+            f"data/demo/{name}.csv is stale: regenerate with `dispatch demo --files data/demo --date 2026-12-01`"
+        )
+    db = tmp_path / "shipped.db"
+    for name in ("technicians", "customers", "requests", "absences"):
+        result = runner.invoke(app, ["--db", str(db), "import", name, str(REPO / "data" / "demo" / f"{name}.csv")])
+        assert result.exit_code == 0, result.output
+
+
+def test_demo_command_refuses_to_overwrite_data_without_replace(tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = str(tmp_path / "demo.db")
+    first = runner.invoke(app, ["demo", "--db", db, "--requests", "20", "--technicians", "4", "--json"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["demo", "--db", db])
+    assert again.exit_code == 2 and "--replace" in again.stderr
+    replaced = runner.invoke(app, ["demo", "--db", db, "--replace", "--requests", "10", "--technicians", "3"])
+    assert replaced.exit_code == 0, replaced.output
+    listed = runner.invoke(app, ["--db", db, "jobs", "list", "--json"])
+    assert listed.exit_code == 0 and listed.stdout.count('"ref"') == 10
