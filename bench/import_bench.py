@@ -68,7 +68,8 @@ def child_executemany(db: Path, folder: Path, with_events: bool) -> dict[str, An
 
     from dispatch_tui.services.imports import FileFormat, ImportKind, parse_rows
 
-    rows, errors = parse_rows(ImportKind.REQUESTS, (folder / "requests.csv").read_bytes(), FileFormat.CSV, ZoneInfo(ZONE))
+    data = (folder / "requests.csv").read_bytes()
+    rows, errors = parse_rows(ImportKind.REQUESTS, data, FileFormat.CSV, ZoneInfo(ZONE))
     assert not errors, errors[:3]
     con = sqlite3.connect(db, isolation_level=None)  # explicit BEGIN / COMMIT below
     for pragma in ("foreign_keys=ON", "busy_timeout=5000", "journal_mode=WAL", "synchronous=NORMAL"):
@@ -94,9 +95,24 @@ def child_executemany(db: Path, folder: Path, with_events: bool) -> dict[str, An
         if row.lat is not None and row.lon is not None:
             site_id = sites.setdefault((customer_id, row.address or "", row.lat, row.lon), next_site + len(sites))
         jobs.append(
-            (job_id, row.ref, customer_id, site_id, skills[row.skill], row.duration_min, row.priority,
-             utc(row.window_start), utc(row.window_end), utc(row.due_by), row.source, "new", row.description,
-             now, now, 1)  # fmt: skip
+            (
+                job_id,
+                row.ref,
+                customer_id,
+                site_id,
+                skills[row.skill],
+                row.duration_min,
+                row.priority,
+                utc(row.window_start),
+                utc(row.window_end),
+                utc(row.due_by),
+                row.source,
+                "new",
+                row.description,
+                now,
+                now,
+                1,
+            )
         )
     site_rows = [(i, c, a, la, lo, 0) for (c, a, la, lo), i in sites.items()]
     events = [(job[0], "bench", now, None, "new", "created by import") for job in jobs] if with_events else []
@@ -196,16 +212,20 @@ def main() -> None:
                 shutil.copyfile(seed, db.with_suffix(".bound.db"))
                 runs[phase].append(run_child(phase, db.with_suffix(".bound.db"), folder))
                 db.with_suffix(".bound.db").unlink()
-            print(f"repeat {k + 1}/{args.repeat}: " + ", ".join(f"{p} {r[-1]['seconds']:.2f} s" for p, r in runs.items()),
-                  file=sys.stderr)  # fmt: skip
+            done = ", ".join(f"{phase} {r[-1]['seconds']:.2f} s" for phase, r in runs.items())
+            print(f"repeat {k + 1}/{args.repeat}: {done}", file=sys.stderr)
     assert all(r["created"] == n for p in ("import", "executemany", "executemany_jobs") for r in runs[p]), runs
     assert all(r["unchanged"] == n for r in runs["reimport"]), runs["reimport"]
 
     rate = {p: summary([n / r["seconds"] for r in rs]) for p, rs in runs.items()}
     peak = {p: max(r["peak_mib"] for r in runs[p]) for p in ("import", "reimport")}
     result = {
-        "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-                    "platform": platform.platform()},  # fmt: skip
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version,
+            "platform": platform.platform(),
+        },
         "rows": n,
         "repeat": args.repeat,
         "rows_per_s": rate,
@@ -219,8 +239,10 @@ def main() -> None:
         return
 
     m = result["machine"]
-    print(f"{n:,} requests, {args.repeat} repeat(s); {m['cpu_count']} CPUs, Python {m['python']}, "
-          f"SQLite {m['sqlite']}, {m['platform']}")  # fmt: skip
+    print(
+        f"{n:,} requests, {args.repeat} repeat(s); {m['cpu_count']} CPUs, Python {m['python']}, "
+        f"SQLite {m['sqlite']}, {m['platform']}"
+    )
     table = [
         ("import (rows/s, median | best)", rate["import"], f">= {TARGET_ROWS_S:,}", result["met"]["rows_per_s"]),
         ("re-import, all unchanged (rows/s)", rate["reimport"], "", None),

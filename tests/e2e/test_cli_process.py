@@ -1,0 +1,64 @@
+"""The installed `dispatch` script as cron and ops scripts run it: a real process, no terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DISPATCH = shutil.which("dispatch", path=str(Path(sys.executable).parent)) or "dispatch"
+
+
+def run(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DISPATCH_TIMEZONE": "Europe/Paris", **(env_extra or {})}
+    return subprocess.run([DISPATCH, *args], capture_output=True, text=True, env=env, timeout=60, check=False)
+
+
+def test_import_the_shipped_demo_files_then_read_them_back_as_json(tmp_path: Path) -> None:
+    db = str(tmp_path / "store.db")
+    for kind in ("technicians", "customers", "requests", "absences"):
+        done = run("--db", db, "import", kind, str(REPO / "data" / "demo" / f"{kind}.csv"))
+        assert done.returncode == 0, done.stderr
+        assert "created" in done.stdout
+    listed = run("--db", db, "jobs", "list", "--json", "--date", "2026-12-01")
+    jobs = json.loads(listed.stdout)  # plain JSON: no colour codes, no wrapping when piped
+    assert len(jobs) == 60 and all(j["status"] == "new" for j in jobs)
+    techs = json.loads(run("techs", "list", "--json", env_extra={"DISPATCH_DB": db}).stdout)
+    assert len(techs) == 12
+
+
+def test_a_rejected_file_exits_3_with_one_line_per_problem_on_stderr(tmp_path: Path) -> None:
+    db = str(tmp_path / "store.db")
+    bad = tmp_path / "requests.csv"
+    bad.write_text(
+        "ref,customer_ref,skill,duration_min,priority,window_start,window_end,source\n"
+        "R1,C1,boiler,sixty,2,2026-12-01T09:00,2026-12-01T11:00,phone\n"
+        "R2,C1,boiler,60,9,2026-12-01T09:00,2026-12-01T11:00,fax\n"
+    )
+    done = run("--db", db, "import", "requests", str(bad))
+    assert done.returncode == 3
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert lines[:3] == [
+        "requests.csv: line 2, duration_min: must be a whole number of minutes from 1 to 1440, got 'sixty'",
+        "requests.csv: line 3, priority: must be 1 (emergency), 2, 3 or 4 (low), got '9'",
+        "requests.csv: line 3, source: must be one of phone, web, email, technician, back_office, got 'fax'",
+    ]
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("heavy", ["sqlmodel", "sqlalchemy", "ortools", "textual"])
+def test_the_cli_start_path_stays_light(heavy: str) -> None:
+    code = f"import sys, cli.main; sys.exit(1 if {heavy!r} in sys.modules else 0)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0, f"{heavy} loaded at start"
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run("import", "plumbers", "x.csv").returncode == 2
+    assert run("jobs", "list", "--bogus").returncode == 2
