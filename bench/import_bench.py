@@ -7,7 +7,7 @@ ratio import / executemany says how much of the bound the import reaches.
 Every measured phase runs in its own child process (this script, re-invoked with ``--child``), so its
 ``ru_maxrss`` is the peak of that phase alone, Python and module imports included; a child that only
 imports the modules gives the baseline. Untimed: generating the demo data, importing technicians and
-customers (done once, the seeded store is copied per run), reading the file, parsing rows for the bound.
+customers (once, in a child; the seeded store is copied per run), reading the file, parsing rows for the bound.
 
     .venv/bin/python bench/import_bench.py [--rows 100000] [--repeat 3] [--json]
 """
@@ -41,6 +41,13 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def hwm_mib() -> float:
+    """VmHWM, the peak RSS of this process image alone: a cross-check of ru_maxrss (Linux only)."""
+    status = Path("/proc/self/status")
+    lines = status.read_text().splitlines() if status.exists() else []
+    return next((int(line.split()[1]) / 1024 for line in lines if line.startswith("VmHWM:")), float("nan"))
+
+
 # --- children: each prints one JSON line --------------------------------------------------------------
 
 
@@ -72,8 +79,9 @@ def child_executemany(db: Path, folder: Path, with_events: bool) -> dict[str, An
     rows, errors = parse_rows(ImportKind.REQUESTS, data, FileFormat.CSV, ZoneInfo(ZONE))
     assert not errors, errors[:3]
     con = sqlite3.connect(db, isolation_level=None)  # explicit BEGIN / COMMIT below
-    for pragma in ("foreign_keys=ON", "busy_timeout=5000", "journal_mode=WAL", "synchronous=NORMAL"):
-        con.execute(f"PRAGMA {pragma}")  # the same as make_engine's
+    from dispatch_tui.store.engine import apply_sqlite_pragmas
+
+    apply_sqlite_pragmas(con)  # the same as make_engine's
     customers = {
         ref: (cid, sid)
         for cid, ref, sid in con.execute(
@@ -136,29 +144,34 @@ def child_executemany(db: Path, folder: Path, with_events: bool) -> dict[str, An
     return {"seconds": seconds, "created": len(jobs), "sites": len(site_rows), "events": len(events)}
 
 
-def child_main(phase: str, db: Path, folder: Path) -> None:
-    if phase == "baseline":
+def child_main(phase: str, db: Path, folder: Path, rows: int) -> None:
+    if phase == "seed":
+        seed_store(db, folder, rows)
+        result: dict[str, Any] = {}
+    elif phase == "baseline":
         import dispatch_tui.services.imports
         import dispatch_tui.store  # noqa: F401
 
-        result: dict[str, Any] = {}
+        result = {}
     elif phase == "import":
         result = child_import(db, folder)
     else:
         result = child_executemany(db, folder, with_events=phase == "executemany")
-    print(json.dumps({**result, "peak_mib": peak_mib()}))
+    print(json.dumps({**result, "peak_mib": peak_mib(), "hwm_mib": hwm_mib()}))
 
 
 # --- parent -------------------------------------------------------------------------------------------
 
 
-def run_child(phase: str, db: Path, folder: Path) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--child", phase, "--db", str(db), "--data", str(folder)]
+def run_child(phase: str, db: Path, folder: Path, rows: int = 0) -> dict[str, Any]:
+    # The parent stays small (it never imports the package): Linux carries the RSS high-water mark of the
+    # forking process over the exec into the child's ru_maxrss, so a big parent would inflate every peak.
+    command = [sys.executable, __file__, "--child", phase, "--db", str(db), "--data", str(folder), f"--rows={rows}"]
     out = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.splitlines()[-1])
 
 
-def seed_store(folder: Path, rows: int) -> Path:
+def seed_store(seed: Path, folder: Path, rows: int) -> None:
     """The demo files and a store holding their technicians and customers (untimed)."""
     from zoneinfo import ZoneInfo
 
@@ -167,7 +180,6 @@ def seed_store(folder: Path, rows: int) -> Path:
     from dispatch_tui.store import make_engine, upgrade
 
     write_demo_files(generate_demo(DemoSpec(day=date(2026, 3, 10), seed=7, technicians=50, requests=rows)), folder)
-    seed = folder / "seed.db"
     engine = make_engine(seed)
     upgrade(engine)
     for kind in (ImportKind.TECHNICIANS, ImportKind.CUSTOMERS):
@@ -176,7 +188,6 @@ def seed_store(folder: Path, rows: int) -> Path:
     engine.dispose()
     with sqlite3.connect(seed) as con:  # fold the WAL into the file, so copying the file copies the store
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return seed
 
 
 def summary(values: list[float], higher_is_better: bool = True) -> dict[str, Any]:
@@ -194,14 +205,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child_main(args.child, args.db, args.data)
+        child_main(args.child, args.db, args.data, args.rows)
         return
 
     n = args.rows
     runs: dict[str, list[dict[str, Any]]] = {"import": [], "reimport": [], "executemany": [], "executemany_jobs": []}
     with tempfile.TemporaryDirectory(prefix="import-bench-") as tmp:
         folder = Path(tmp)
-        seed = seed_store(folder, n)
+        seed = folder / "seed.db"
+        run_child("seed", seed, folder, n)  # in a child too, to keep the parent small
         baseline = run_child("baseline", seed, folder)
         for k in range(args.repeat):
             db = folder / f"run{k}.db"
@@ -230,6 +242,7 @@ def main() -> None:
         "repeat": args.repeat,
         "rows_per_s": rate,
         "peak_rss_mib": {**peak, "baseline": baseline["peak_mib"]},
+        "vmhwm_mib": {p: max(r["hwm_mib"] for r in rs) for p, rs in {**runs, "baseline": [baseline]}.items()},
         "ratio_import_to_executemany": rate["import"]["median"] / rate["executemany"]["median"],
         "ratio_import_to_executemany_jobs": rate["import"]["median"] / rate["executemany_jobs"]["median"],
         "met": {"rows_per_s": rate["import"]["median"] >= TARGET_ROWS_S, "peak_rss": peak["import"] < TARGET_MIB},

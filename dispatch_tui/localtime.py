@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 _CLOCK = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
@@ -27,6 +28,7 @@ def format_clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+@lru_cache(maxsize=8192)  # promised windows repeat (on the half hour): big imports parse few distinct texts
 def parse_datetime(text: str, zone: ZoneInfo) -> datetime:
     """ISO 8601 → aware UTC datetime. A naive value is read as local time in ``zone``.
 

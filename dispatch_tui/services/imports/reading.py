@@ -115,7 +115,7 @@ def _read_csv(text: str, known: list[str], required: set[str], errors: list[RowE
         if len(row) > len(columns):
             errors.append(RowError(line, None, f"{len(row)} values but the header names {len(columns)} columns"))
         else:
-            values = {col: cell.strip() for col, cell in zip(columns, row, strict=False) if cell.strip()}
+            values = {col: text for col, cell in zip(columns, row, strict=False) if (text := cell.strip())}
             yield Record(line, values)
         line = reader.line_num + 1
 

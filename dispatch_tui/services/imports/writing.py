@@ -8,11 +8,12 @@ seconds, which per-object ORM flushes cannot do).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlmodel import Session
 
 from dispatch_tui.services.imports.reading import RowError
@@ -56,6 +57,30 @@ def _update_by_id(session: Session, table: Any, rows: list[dict[str, Any]]) -> N
     columns = [key for key in rows[0] if key != "id"]
     statement = update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(f"b_{c}") for c in columns})
     session.connection().execute(statement, [{f"b_{key}": value for key, value in row.items()} for row in rows])
+
+
+CHUNK = 5_000  # rows per executemany: bounds the memory of parameter dicts on large files
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _max_id(session: Session, table: Any) -> int:
+    return session.connection().execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+
+
+def _insert_many(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Plain executemany. (Ordered INSERT ... RETURNING would fall back to one statement per row on SQLite.)"""
+    for chunk in _chunks(rows):
+        session.connection().execute(insert(table), list(chunk))
+
+
+def _ids_by_ref(session: Session, table: Any, after_id: int) -> dict[str, int]:
+    """ref → id of the rows inserted in this transaction (ids above ``after_id``; refs are unique)."""
+    query = select(table.c.ref, table.c.id).where(table.c.id > after_id)
+    return {ref: row_id for ref, row_id in session.connection().execute(query)}
 
 
 def _skill_ids(session: Session) -> dict[str, int]:
@@ -172,15 +197,19 @@ def write_customers(session: Session, rows: list[CustomerRow], errors: list[RowE
     _update_by_id(session, T_CUSTOMER, customer_updates)
     _update_by_id(session, T_SITE, site_updates)
     if new:
-        inserted = conn.execute(
-            insert(T_CUSTOMER).returning(T_CUSTOMER.c.id, sort_by_parameter_order=True),
+        before = _max_id(session, T_CUSTOMER)
+        _insert_many(
+            session,
+            T_CUSTOMER,
             [{"ref": r.ref, "name": r.name, "phone": r.phone, "email": r.email, "contract": r.contract} for r in new],
-        ).scalars()
-        conn.execute(
-            insert(T_SITE),
+        )
+        ids = _ids_by_ref(session, T_CUSTOMER, before)
+        _insert_many(
+            session,
+            T_SITE,
             [
-                {"customer_id": cid, "address": r.address, "lat": r.lat, "lon": r.lon, "is_primary": True}
-                for cid, r in zip(inserted, new, strict=True)
+                {"customer_id": ids[r.ref], "address": r.address, "lat": r.lat, "lon": r.lon, "is_primary": True}
+                for r in new
             ],
         )
         counts.created += len(new)
@@ -234,68 +263,57 @@ def write_requests(session: Session, rows: list[RequestRow], actor: str, errors:
     }
     now = utcnow()
     counts = Counts()
-    new: list[dict[str, Any]] = []
-    changed: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    for row in rows:
-        values = {
-            "customer_id": customers[row.customer_ref][0],
-            "site_id": site_of[row.line],
-            "skill_id": skills[row.skill],
-            "duration_min": row.duration_min,
-            "priority": row.priority,
-            "window_start": row.window_start,
-            "window_end": row.window_end,
-            "due_by": row.due_by,
-            "source": row.source,
-            "description": row.description,
-        }
-        old = stored.get(row.ref)
-        if old is None:
-            new.append(
+    before = _max_id(session, T_JOB)
+    for chunk in _chunks(rows):
+        new: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        for row in chunk:
+            values = {
+                "customer_id": customers[row.customer_ref][0],
+                "site_id": site_of[row.line],
+                "skill_id": skills[row.skill],
+                "duration_min": row.duration_min,
+                "priority": row.priority,
+                "window_start": row.window_start,
+                "window_end": row.window_end,
+                "due_by": row.due_by,
+                "source": row.source,
+                "description": row.description,
+            }
+            old = stored.get(row.ref)
+            if old is None:
+                new.append(
+                    {"ref": row.ref, "status": JobStatus.NEW.value, "created_at": now, "updated_at": now, "version": 1}
+                    | values
+                )
+                continue
+            differing = [name for name in _JOB_FIELDS if getattr(old, name) != values[name]]
+            if not differing:
+                counts.unchanged += 1
+                continue
+            counts.updated += 1
+            changed.append({"id": old.id, "version": old.version + 1, "updated_at": now, **values})
+            events.append(
                 {
-                    "ref": row.ref,
-                    "status": JobStatus.NEW.value,
-                    "created_at": now,
-                    "updated_at": now,
-                    "version": 1,
-                    **values,
+                    "job_id": old.id,
+                    "actor": actor,
+                    "at": now,
+                    "from_status": old.status,
+                    "to_status": old.status,
+                    "note": f"updated by import: {', '.join(differing)}",
                 }
             )
-            continue
-        differing = [name for name in _JOB_FIELDS if getattr(old, name) != values[name]]
-        if not differing:
-            counts.unchanged += 1
-            continue
-        counts.updated += 1
-        changed.append({"id": old.id, "version": old.version + 1, "updated_at": now, **values})
-        events.append(
-            {
-                "job_id": old.id,
-                "actor": actor,
-                "at": now,
-                "from_status": old.status,
-                "to_status": old.status,
-                "note": f"updated by import: {', '.join(differing)}",
-            }
-        )
-    _update_by_id(session, T_JOB, changed)
-    if new:
-        ids = conn.execute(insert(T_JOB).returning(T_JOB.c.id, sort_by_parameter_order=True), new).scalars().all()
-        events.extend(
-            {
-                "job_id": job_id,
-                "actor": actor,
-                "at": now,
-                "from_status": None,
-                "to_status": JobStatus.NEW.value,
-                "note": "created by import",
-            }
-            for job_id in ids
-        )
+        _update_by_id(session, T_JOB, changed)
+        _insert_many(session, T_JOB, new)
+        _insert_many(session, T_EVENT, events)
         counts.created += len(new)
-    if events:
-        conn.execute(insert(T_EVENT), events)
+    if counts.created:
+        created = sorted(_ids_by_ref(session, T_JOB, before).values())
+        creation = {"actor": actor, "at": now, "from_status": None, "to_status": JobStatus.NEW.value}
+        _insert_many(
+            session, T_EVENT, [{"job_id": job_id, "note": "created by import"} | creation for job_id in created]
+        )
     return counts
 
 
@@ -311,19 +329,26 @@ def _request_sites(session: Session, rows: list[RequestRow], customers: dict[str
             T_SITE.c.is_primary.is_(False)
         )
         known = {(c, a, la, lo): i for i, c, a, la, lo in conn.execute(query) if c in owners}
+    fresh: dict[tuple[int, str, float, float], None] = {}
+    for row in elsewhere:
+        key = (customers[row.customer_ref][0], row.address or "", row.lat or 0.0, row.lon or 0.0)
+        if key not in known:
+            fresh[key] = None
+    if fresh:
+        before = _max_id(session, T_SITE)
+        _insert_many(
+            session,
+            T_SITE,
+            [{"customer_id": c, "address": a, "lat": la, "lon": lo, "is_primary": False} for c, a, la, lo in fresh],
+        )
+        query = select(T_SITE.c.id, T_SITE.c.customer_id, T_SITE.c.address, T_SITE.c.lat, T_SITE.c.lon)
+        known.update({(c, a, la, lo): i for i, c, a, la, lo in conn.execute(query.where(T_SITE.c.id > before))})
     for row in rows:
         customer_id, primary_site = customers[row.customer_ref]
         if row.lat is None or row.lon is None:
             site_of[row.line] = primary_site
-            continue
-        key = (customer_id, row.address or "", row.lat, row.lon)
-        if key not in known:
-            known[key] = conn.execute(
-                insert(T_SITE)
-                .values(customer_id=customer_id, address=key[1], lat=row.lat, lon=row.lon, is_primary=False)
-                .returning(T_SITE.c.id)
-            ).scalar_one()
-        site_of[row.line] = known[key]
+        else:
+            site_of[row.line] = known[(customer_id, row.address or "", row.lat, row.lon)]
     return site_of
 
 
