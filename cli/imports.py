@@ -51,7 +51,7 @@ def import_command(
     settings = context.settings
     engine = context.engine()
     try:
-        with _progress(len(data), file.name) as on_row:
+        with _progress(len(data), file.name) as on_progress:
             report = import_data(
                 engine,
                 kind,
@@ -61,7 +61,7 @@ def import_command(
                 working_days=settings.working_days,
                 actor=f"{_user()} (import)",
                 dry_run=dry_run,
-                on_row=on_row,
+                on_progress=on_progress,
             )
     except ImportRejected as rejected:
         for error in rejected.errors:
@@ -80,8 +80,9 @@ def import_command(
         return
     verb = "would import" if dry_run else "imported"
     stdout.print(
-        f"{verb} {report.rows} {kind.value} from {file.name}: {report.created} created, "
-        f"{report.updated} updated, {report.unchanged} unchanged" + (" (dry run: nothing written)" if dry_run else ""),
+        f"{verb} {report.rows:,} {kind.value} from {file.name}: {report.created:,} created, "
+        f"{report.updated:,} updated, {report.unchanged:,} unchanged"
+        + (" (dry run: nothing written)" if dry_run else ""),
         highlight=False,
     )
 
@@ -101,7 +102,7 @@ class _progress:
         self.name = name
         self.size = size
 
-    def __enter__(self) -> Callable[[int], None] | None:
+    def __enter__(self) -> Callable[[str, int], None] | None:
         if not self.enabled:
             return None
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -112,10 +113,10 @@ class _progress:
         self.task = self.bar.add_task(f"reading {self.name}")
         self.bar.start()
 
-        def on_row(count: int) -> None:
-            self.bar.update(self.task, description=f"reading {self.name}: {count:,} rows")
+        def on_progress(stage: str, count: int) -> None:
+            self.bar.update(self.task, description=f"{stage} {self.name}: {count:,} rows")
 
-        return on_row
+        return on_progress
 
     def __exit__(self, *exc: object) -> None:
         if self.enabled:

@@ -39,4 +39,18 @@ def main(
 
 
 def run() -> None:
-    app()
+    """The console script: store failures become one clear line and exit 1, never a traceback."""
+    try:
+        app()
+    except Exception as exc:
+        from sqlalchemy.exc import DBAPIError
+
+        if not isinstance(exc, DBAPIError):
+            raise
+        from cli import exit_codes
+        from cli.output import stderr
+
+        reason = str(exc.orig).strip() if exc.orig is not None else str(exc)
+        hint = " (another process is writing; try again)" if "locked" in reason or "busy" in reason else ""
+        stderr.print(f"error: the store failed: {reason}{hint}; nothing was written", highlight=False, markup=False)
+        raise SystemExit(exit_codes.FAILED) from None

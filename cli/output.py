@@ -11,8 +11,8 @@ from rich.console import Console
 
 from cli import exit_codes
 
-stdout = Console()
-stderr = Console(stderr=True)
+stdout = Console(soft_wrap=True)  # never break a message mid-line: scripts grep it
+stderr = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = exit_codes.FAILED) -> NoReturn:

@@ -62,3 +62,25 @@ def test_the_cli_start_path_stays_light(heavy: str) -> None:
 def test_usage_errors_exit_2() -> None:
     assert run("import", "plumbers", "x.csv").returncode == 2
     assert run("jobs", "list", "--bogus").returncode == 2
+
+
+def test_a_store_locked_by_another_writer_fails_cleanly_and_writes_nothing(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "store.db"
+    assert (
+        run("--db", str(db), "import", "technicians", str(REPO / "data" / "demo" / "technicians.csv")).returncode == 0
+    )
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process mid-write, for longer than the busy timeout
+    try:
+        done = run("--db", str(db), "import", "customers", str(REPO / "data" / "demo" / "customers.csv"))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert done.returncode == 1
+    assert "database is locked (another process is writing; try again); nothing was written" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert json.loads(run("--db", str(db), "jobs", "list", "--json").stdout) == []
+    customers = sqlite3.connect(db).execute("SELECT count(*) FROM customer").fetchone()[0]
+    assert customers == 0

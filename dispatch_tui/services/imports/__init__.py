@@ -64,13 +64,16 @@ def import_data(
     working_days: list[int],
     actor: str = "import",
     dry_run: bool = False,
-    on_row: Callable[[int], None] | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
 ) -> ImportReport:
     """Validate ``data`` and upsert its rows by ref in one transaction (rolled back on ``dry_run``).
 
-    ``on_row`` is called with the number of records read so far, every 1,000 rows, for progress bars.
+    ``on_progress(stage, rows)`` feeds progress bars: ("reading", rows read so far) every 1,000 rows,
+    then ("writing", rows to write) once.
     """
-    rows, errors = parse_rows(kind, data, fmt, zone, on_row)
+    rows, errors = parse_rows(kind, data, fmt, zone, on_progress)
+    if on_progress is not None:
+        on_progress("writing", len(rows))
     with Session(engine) as session:
         try:
             # Rows that parsed are still resolved against the store, so one run reports every problem.
@@ -88,7 +91,11 @@ def import_data(
 
 
 def parse_rows(
-    kind: ImportKind, data: bytes, fmt: FileFormat, zone: ZoneInfo, on_row: Callable[[int], None] | None = None
+    kind: ImportKind,
+    data: bytes,
+    fmt: FileFormat,
+    zone: ZoneInfo,
+    on_progress: Callable[[str, int], None] | None = None,
 ) -> tuple[list[Row], list[RowError]]:
     """The rows of the file that parse, and every problem found in the others."""
     text, problem = decode(data)
@@ -111,8 +118,8 @@ def parse_rows(
             else:
                 first_line[key] = row.line
                 rows.append(row)
-        if on_row is not None and count % 1000 == 0:
-            on_row(count)
+        if on_progress is not None and count % 1000 == 0:
+            on_progress("reading", count)
     return rows, errors
 
 
