@@ -45,3 +45,18 @@ class FileFormat(StrEnum):
     CSV = "csv"
     JSON = "json"
     JSONL = "jsonl"
+
+
+# The import schemas' columns, in their documented order (DESIGN.md): the contract with ops scripts.
+IMPORT_COLUMNS: dict[ImportKind, tuple[str, ...]] = {
+    ImportKind.TECHNICIANS: (
+        "ref", "name", "skills", "home_lat", "home_lon", "shift_start", "shift_end", "break_start",
+        "break_minutes", "hourly_cost", "phone", "email", "territory",
+    ),
+    ImportKind.CUSTOMERS: ("ref", "name", "address", "lat", "lon", "phone", "email", "contract"),
+    ImportKind.REQUESTS: (
+        "ref", "customer_ref", "skill", "duration_min", "priority", "window_start", "window_end", "due_by",
+        "description", "source", "lat", "lon", "address",
+    ),
+    ImportKind.ABSENCES: ("technician_ref", "start", "end", "reason"),
+}  # fmt: skip

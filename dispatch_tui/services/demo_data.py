@@ -16,40 +16,13 @@ from datetime import date
 from pathlib import Path
 from random import Random
 
+from dispatch_tui.domain import IMPORT_COLUMNS, ImportKind
 from dispatch_tui.travel.haversine import haversine_km
 
-TECHNICIAN_COLUMNS = (
-    "ref",
-    "name",
-    "skills",
-    "home_lat",
-    "home_lon",
-    "shift_start",
-    "shift_end",
-    "break_start",
-    "break_minutes",
-    "hourly_cost",
-    "phone",
-    "email",
-    "territory",
-)
-CUSTOMER_COLUMNS = ("ref", "name", "address", "lat", "lon", "phone", "email", "contract")
-REQUEST_COLUMNS = (
-    "ref",
-    "customer_ref",
-    "skill",
-    "duration_min",
-    "priority",
-    "window_start",
-    "window_end",
-    "due_by",
-    "description",
-    "source",
-    "lat",
-    "lon",
-    "address",
-)
-ABSENCE_COLUMNS = ("technician_ref", "start", "end", "reason")
+TECHNICIAN_COLUMNS = IMPORT_COLUMNS[ImportKind.TECHNICIANS]
+CUSTOMER_COLUMNS = IMPORT_COLUMNS[ImportKind.CUSTOMERS]
+REQUEST_COLUMNS = IMPORT_COLUMNS[ImportKind.REQUESTS]
+ABSENCE_COLUMNS = IMPORT_COLUMNS[ImportKind.ABSENCES]
 
 CITY = "Vellmont"
 CENTRE = (45.76, 4.84)

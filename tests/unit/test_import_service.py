@@ -118,3 +118,11 @@ def test_dry_run_of_a_first_import_leaves_an_empty_store(engine: Engine) -> None
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Technician)) == 0
         assert session.scalar(select(func.count()).select_from(Skill)) == 0
+
+
+def test_every_import_kind_reads_exactly_its_documented_columns_in_order() -> None:
+    from dispatch_tui.domain import IMPORT_COLUMNS
+    from dispatch_tui.services.imports.rows import columns_for
+
+    for kind, documented in IMPORT_COLUMNS.items():
+        assert tuple(column.name for column in columns_for(kind, ZONE)) == documented

@@ -279,27 +279,7 @@ def _build(kind: ImportKind, line: int, v: dict[str, Any]) -> tuple[Row | None, 
                 problems.append(("break_minutes", "the break would run past shift_end"))
         elif v["break_minutes"]:
             problems.append(("break_start", "is required when break_minutes is given"))
-        row: Row = TechnicianRow(
-            line=line,
-            **{
-                k: v[k]
-                for k in (
-                    "ref",
-                    "name",
-                    "skills",
-                    "home_lat",
-                    "home_lon",
-                    "shift_start",
-                    "shift_end",
-                    "break_start",
-                    "break_minutes",
-                    "phone",
-                    "email",
-                    "territory",
-                )
-            },
-            hourly_cost_cents=v["hourly_cost"],
-        )
+        row: Row = TechnicianRow(line=line, hourly_cost_cents=v.pop("hourly_cost"), **v)
     elif kind is ImportKind.CUSTOMERS:
         row = CustomerRow(line=line, **v)
     elif kind is ImportKind.REQUESTS:
