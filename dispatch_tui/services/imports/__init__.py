@@ -127,9 +127,9 @@ def _write(
     session: Session, kind: ImportKind, rows: list[Row], working_days: list[int], actor: str, errors: list[RowError]
 ) -> Counts:
     if kind is ImportKind.TECHNICIANS:
-        return write_technicians(session, [r for r in rows if isinstance(r, TechnicianRow)], working_days, errors)
+        return write_technicians(session, [r for r in rows if isinstance(r, TechnicianRow)], working_days)
     if kind is ImportKind.CUSTOMERS:
-        return write_customers(session, [r for r in rows if isinstance(r, CustomerRow)], errors)
+        return write_customers(session, [r for r in rows if isinstance(r, CustomerRow)])
     if kind is ImportKind.REQUESTS:
         return write_requests(session, [r for r in rows if isinstance(r, RequestRow)], actor, errors)
     return write_absences(session, [r for r in rows if isinstance(r, AbsenceRow)], errors)

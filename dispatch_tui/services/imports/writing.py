@@ -90,9 +90,7 @@ def _skill_ids(session: Session) -> dict[str, int]:
 # --- technicians -------------------------------------------------------------------------------------
 
 
-def write_technicians(
-    session: Session, rows: list[TechnicianRow], working_days: list[int], errors: list[RowError]
-) -> Counts:
+def write_technicians(session: Session, rows: list[TechnicianRow], working_days: list[int]) -> Counts:
     conn = session.connection()
     skills = _skill_ids(session)
     missing = sorted({name for row in rows for name in row.skills} - set(skills))
@@ -158,7 +156,7 @@ def write_technicians(
 # --- customers ---------------------------------------------------------------------------------------
 
 
-def write_customers(session: Session, rows: list[CustomerRow], errors: list[RowError]) -> Counts:
+def write_customers(session: Session, rows: list[CustomerRow]) -> Counts:
     conn = session.connection()
     query = select(
         T_CUSTOMER.c.id,
