@@ -67,6 +67,20 @@ class Settings(BaseSettings):
     travel_speed_kmh: float = Field(
         default=40.0, gt=0, description="Average driving speed in the default travel model."
     )
+    travel_url: str | None = Field(
+        default=None,
+        description="Base URL of an OSRM-compatible routing server (its /table service gives driving times); "
+        "unset: the straight-line model above, no network needed.",
+    )
+    travel_timeout_s: float = Field(
+        default=5.0, gt=0, description="Seconds to wait for the routing server per request."
+    )
+    travel_retries: int = Field(default=2, ge=0, le=10, description="Further attempts after a failed routing request.")
+    travel_fallback: bool = Field(
+        default=False,
+        description="When the routing server is down, use the straight-line model instead of failing. Off by "
+        "default: silently worse travel times make worse plans.",
+    )
     working_days: list[int] = Field(
         default=[0, 1, 2, 3, 4],
         description="Weekdays (0 = Monday) on which an imported shift applies: the default working week.",
