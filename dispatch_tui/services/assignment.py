@@ -1,0 +1,266 @@
+"""Manual assignment: assign, move, unassign, lock and unlock a job, through the feasibility rules.
+
+Every change writes a JobEvent and bumps the job's version with ``UPDATE ... WHERE version = seen``:
+a write based on a version someone else has already changed fails with ``Conflict``, never
+overwriting silently. A refused change raises ``Refused`` with the reasons; ``force`` records them as
+an override in the audit trail instead. A locked appointment never moves, forced or not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from dispatch_tui.domain import AppointmentOrigin, JobStatus
+from dispatch_tui.localtime import local_iso
+from dispatch_tui.services.day_plan import job_spec, load_day
+from dispatch_tui.services.scheduling import DayFrame, TechDay, Travel, check_insert
+from dispatch_tui.store.models import Appointment, Job, JobEvent, Technician, utcnow
+
+ASSIGNABLE = {JobStatus.NEW.value}
+MOVABLE = {JobStatus.SCHEDULED.value, JobStatus.DISPATCHED.value}
+
+
+class Refused(Exception):
+    """The change breaks the rules (or the job's state forbids it); nothing was written."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("; ".join(reasons))
+
+
+class Conflict(Exception):
+    """Someone else changed the job since it was read; nothing was written."""
+
+
+class NotFound(Exception):
+    """No job or technician with that ref."""
+
+
+@dataclass(frozen=True)
+class Change:
+    job_ref: str
+    status: str
+    version: int
+    technician_ref: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    locked: bool = False
+    override: tuple[str, ...] = ()
+
+    def as_dict(self, zone: ZoneInfo) -> dict[str, object]:
+        return {
+            "job_ref": self.job_ref,
+            "status": self.status,
+            "version": self.version,
+            "technician_ref": self.technician_ref,
+            "start": local_iso(self.start, zone),
+            "end": local_iso(self.end, zone),
+            "locked": self.locked,
+            "override": list(self.override),
+        }
+
+
+def _job(session: Session, ref: str, expected_version: int | None) -> Job:
+    job = session.exec(select(Job).where(Job.ref == ref)).first()
+    if job is None:
+        raise NotFound(f"no job {ref!r}")
+    if expected_version is not None and job.version != expected_version:
+        raise Conflict(f"{ref} is at version {job.version}, not {expected_version}: someone changed it; reload")
+    return job
+
+
+def _technician(session: Session, ref: str) -> Technician:
+    tech = session.exec(select(Technician).where(Technician.ref == ref)).first()
+    if tech is None:
+        raise NotFound(f"no technician {ref!r}")
+    return tech
+
+
+def _appointment(session: Session, job: Job) -> Appointment | None:
+    return session.exec(select(Appointment).where(Appointment.job_id == job.id)).first()
+
+
+def _bump(session: Session, job: Job, status: str, actor: str, note: str) -> int:
+    """Write the new status and version only if nobody else has written since we read ``job``."""
+    seen = job.version
+    result = session.connection().execute(
+        update(Job)
+        .where(col(Job.id) == job.id, col(Job.version) == seen)
+        .values(version=seen + 1, status=status, updated_at=utcnow())
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"{job.ref} was changed by someone else while this ran; reload and try again")
+    session.add(JobEvent(job_id=job.id or 0, actor=actor, from_status=job.status, to_status=status, note=note))
+    return seen + 1
+
+
+def _check(
+    session: Session, job: Job, tech: Technician, start: datetime, zone: ZoneInfo, travel: Travel
+) -> tuple[list[str], TechDay, DayFrame]:
+    frame = DayFrame(start.astimezone(zone).date(), zone)
+    plan = load_day(session, frame.day, zone, tech_refs=[tech.ref])
+    day = plan.days.get(tech.ref)
+    if day is None:
+        return (
+            [f"{tech.name} is not an active technician"],
+            TechDay(tech.ref, tech.name, frozenset(), (0, 0), None),
+            frame,
+        )
+    day = day.without(job.ref)
+    spec = job_spec(session, job, frame)
+    return [str(p) for p in check_insert(day, spec, frame.minute(start), frame, travel)], day, frame
+
+
+def assign(
+    session: Session,
+    job_ref: str,
+    tech_ref: str,
+    start: datetime,
+    *,
+    zone: ZoneInfo,
+    travel: Travel,
+    actor: str,
+    force: bool = False,
+    expected_version: int | None = None,
+) -> Change:
+    job = _job(session, job_ref, expected_version)
+    if _appointment(session, job) is not None or job.status not in ASSIGNABLE:
+        raise Refused([f"{job.ref} is already {job.status}: use move to change its technician or time"])
+    tech = _technician(session, tech_ref)
+    reasons, _, _ = _check(session, job, tech, start, zone, travel)
+    if reasons and not force:
+        raise Refused(reasons)
+    end = start + _duration(job)
+    note = f"assigned to {tech.ref} ({tech.name}) {_clock(start, zone)}–{end.astimezone(zone):%H:%M}"
+    note += _override(reasons)
+    version = _bump(session, job, JobStatus.SCHEDULED.value, actor, note)
+    session.add(
+        Appointment(
+            job_id=job.id or 0,
+            technician_id=tech.id or 0,
+            start=start,
+            end=end,
+            origin=AppointmentOrigin.DISPATCHER.value,
+        )
+    )
+    session.flush()
+    retravel(session, tech, start, zone, travel)
+    return Change(job.ref, JobStatus.SCHEDULED.value, version, tech.ref, start, end, False, tuple(reasons))
+
+
+def move(
+    session: Session,
+    job_ref: str,
+    start: datetime,
+    *,
+    tech_ref: str | None = None,
+    zone: ZoneInfo,
+    travel: Travel,
+    actor: str,
+    force: bool = False,
+    expected_version: int | None = None,
+) -> Change:
+    job = _job(session, job_ref, expected_version)
+    appointment = _appointment(session, job)
+    if appointment is None or job.status not in MOVABLE:
+        raise Refused([f"{job.ref} is {job.status}: only a scheduled or dispatched job can be moved"])
+    if appointment.locked:
+        raise Refused([f"{job.ref} is locked: unlock it first"])
+    old_tech = session.get(Technician, appointment.technician_id)
+    assert old_tech is not None
+    tech = _technician(session, tech_ref) if tech_ref else old_tech
+    reasons, _, _ = _check(session, job, tech, start, zone, travel)
+    if reasons and not force:
+        raise Refused(reasons)
+    old_start = appointment.start
+    end = start + _duration(job)
+    note = f"moved from {old_tech.ref} {_clock(old_start, zone)} to {tech.ref} {_clock(start, zone)}" + _override(
+        reasons
+    )
+    version = _bump(session, job, job.status, actor, note)
+    appointment.technician_id, appointment.start, appointment.end = tech.id or 0, start, end
+    appointment.origin = AppointmentOrigin.DISPATCHER.value
+    session.add(appointment)
+    session.flush()
+    retravel(session, old_tech, old_start, zone, travel)
+    retravel(session, tech, start, zone, travel)
+    return Change(job.ref, job.status, version, tech.ref, start, end, False, tuple(reasons))
+
+
+def unassign(
+    session: Session, job_ref: str, *, zone: ZoneInfo, travel: Travel, actor: str, expected_version: int | None = None
+) -> Change:
+    job = _job(session, job_ref, expected_version)
+    appointment = _appointment(session, job)
+    if appointment is None or job.status not in MOVABLE:
+        raise Refused([f"{job.ref} is {job.status}: only a scheduled or dispatched job can be unassigned"])
+    if appointment.locked:
+        raise Refused([f"{job.ref} is locked: unlock it first"])
+    tech = session.get(Technician, appointment.technician_id)
+    assert tech is not None
+    old_start = appointment.start
+    version = _bump(session, job, JobStatus.NEW.value, actor, f"unassigned from {tech.ref} {_clock(old_start, zone)}")
+    session.delete(appointment)
+    session.flush()
+    retravel(session, tech, old_start, zone, travel)
+    return Change(job.ref, JobStatus.NEW.value, version)
+
+
+def set_locked(
+    session: Session, job_ref: str, locked: bool, *, zone: ZoneInfo, actor: str, expected_version: int | None = None
+) -> Change:
+    job = _job(session, job_ref, expected_version)
+    appointment = _appointment(session, job)
+    if appointment is None:
+        raise Refused(
+            [f"{job.ref} is {job.status} and not on anyone's day: nothing to {'lock' if locked else 'unlock'}"]
+        )
+    tech = session.get(Technician, appointment.technician_id)
+    assert tech is not None
+    if appointment.locked == locked:
+        return Change(job.ref, job.status, job.version, tech.ref, appointment.start, appointment.end, locked)
+    version = _bump(session, job, job.status, actor, "locked" if locked else "unlocked")
+    appointment.locked = locked
+    session.add(appointment)
+    return Change(job.ref, job.status, version, tech.ref, appointment.start, appointment.end, locked)
+
+
+def retravel(session: Session, tech: Technician, when: datetime, zone: ZoneInfo, travel: Travel) -> None:
+    """Recompute each appointment's drive from the stop before it on that technician's day."""
+    day = load_day(session, when.astimezone(zone).date(), zone, tech_refs=[tech.ref]).days.get(tech.ref)
+    if day is None:
+        return
+    drives = {}
+    here = day.home
+    for visit in day.visits:
+        drives[visit.job_ref] = travel(here, visit.point)
+        here = visit.point
+    if not drives:
+        return
+    rows = session.exec(
+        select(Appointment, Job.ref)
+        .join(Job, col(Appointment.job_id) == col(Job.id))
+        .where(col(Job.ref).in_(list(drives)), Appointment.technician_id == tech.id)
+    ).all()
+    for appointment, ref in rows:
+        if appointment.travel_minutes != drives[ref]:
+            appointment.travel_minutes = drives[ref]
+            session.add(appointment)
+    session.flush()
+
+
+def _duration(job: Job) -> timedelta:
+    return timedelta(minutes=job.duration_min)
+
+
+def _clock(value: datetime, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).strftime("%a %d %b %H:%M")
+
+
+def _override(reasons: list[str]) -> str:
+    return f" — override: {'; '.join(reasons)}" if reasons else ""
