@@ -185,3 +185,21 @@ class JobEvent(SQLModel, table=True):
     from_status: str | None = Field(default=None, max_length=20)
     to_status: str = Field(max_length=20)
     note: str = Field(default="")
+
+
+class TravelCacheEntry(SQLModel, table=True):
+    """A driving time from a routing server, kept so that the same pair is asked for once.
+
+    Places are keyed by whole 1e-5 degrees (``round(deg * 1e5)``, about 1 m), exact integers rather than
+    floats; ``source`` names the server (its URL), so that times from another server are never reused.
+    """
+
+    source: str = Field(primary_key=True, max_length=500)
+    from_lat_e5: int = Field(primary_key=True)
+    from_lon_e5: int = Field(primary_key=True)
+    to_lat_e5: int = Field(primary_key=True)
+    to_lon_e5: int = Field(primary_key=True)
+    minutes: int
+    fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    __table_args__ = (CheckConstraint("minutes >= 0", name="ck_travelcache_minutes"),)

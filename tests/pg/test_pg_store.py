@@ -14,6 +14,7 @@ from cli.main import app
 from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.store import make_engine, upgrade
 from dispatch_tui.store.models import Job
+from dispatch_tui.store.schema import HEAD_REVISION
 from tests.conftest import WEEKDAYS, ZONE, dump
 from tests.unit.importdata import CUSTOMERS, REQUESTS, TECHNICIANS
 
@@ -51,5 +52,5 @@ def test_a_server_store_must_be_upgraded_on_purpose(pg_url: str, tmp_path: Path)
     refused = runner.invoke(app, ["--db", pg_url, "jobs", "list"])
     assert refused.exit_code == 1 and "run `dispatch db upgrade`" in refused.stderr
     upgraded = runner.invoke(app, ["--db", pg_url, "db", "upgrade"])
-    assert upgraded.exit_code == 0 and "empty → 0001" in upgraded.stdout
+    assert upgraded.exit_code == 0 and f"empty → {HEAD_REVISION}" in upgraded.stdout
     assert runner.invoke(app, ["--db", pg_url, "jobs", "list", "--json"]).stdout.strip() == "[]"
