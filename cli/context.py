@@ -39,6 +39,16 @@ class AppContext:
         assert self._settings is not None
         return self._settings
 
+    @property
+    def actor(self) -> str:
+        """Who the audit trail names for changes made from this shell."""
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
+
     def engine(self, db: str | None = None) -> Engine:
         """The engine for the store, checked to be at this version's schema.
 

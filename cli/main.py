@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli import db, demo, imports, jobs, techs
+from cli import assign, candidates, db, demo, imports, jobs, schedule, techs
 from cli.context import AppContext
 
 app = typer.Typer(
@@ -21,6 +21,13 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(techs.app, name="techs")
 app.command("import")(imports.import_command)
 app.command("demo")(demo.demo_command)
+app.command("assign")(assign.assign)
+app.command("move")(assign.move)
+app.command("unassign")(assign.unassign)
+app.command("lock")(assign.lock)
+app.command("unlock")(assign.unlock)
+app.command("candidates")(candidates.candidates)
+app.command("schedule")(schedule.schedule)
 
 
 @app.callback()

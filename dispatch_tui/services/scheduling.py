@@ -160,12 +160,9 @@ def day_problems(day: TechDay, frame: DayFrame, travel: Travel) -> list[Problem]
                 add("absent", ref, message=_off(day, absence, frame))
                 absent.add(ref)
     # The legs of the day: home -> v1 -> ... -> vn -> home, each needing its drive in the time between.
-    stops: list[tuple[str, Point, int, int]] = [("home", day.home, shift_start, shift_start)]
-    stops += [(v.job_ref, v.point, v.start, v.end) for v in day.visits]
-    stops.append(("home", day.home, shift_end, shift_end))
     legs: list[tuple[int, int, int]] = []  # (gap start, gap end, drive minutes)
-    for (a, a_point, _, a_end), (b, b_point, b_start, _) in pairwise(stops):
-        drive = travel(a_point, b_point) if (a, b) != ("home", "home") else 0
+    for (a, a_point, _, a_end), (b, b_point, b_start, _) in pairwise(_stops(day, shift_start, shift_end)):
+        drive = travel(a_point, b_point)
         legs.append((a_end, b_start, drive))
         if a in absent or b in absent:
             continue
@@ -202,19 +199,40 @@ def _off(day: TechDay, absence: Absence, frame: DayFrame) -> str:
 
 
 def _break_fits(day: TechDay, legs: Sequence[tuple[int, int, int]]) -> bool:
+    return _break_slot(day, legs) is not None
+
+
+def _break_slot(day: TechDay, legs: Sequence[tuple[int, int, int]]) -> tuple[int, int] | None:
+    """The earliest (start, end) the break can take, or None. Time off in the break's span serves as it."""
     assert day.break_start is not None
     earliest, latest, length = day.break_start, day.break_start + BREAK_SLIDE_MINUTES, day.break_minutes
-    for absence in day.absences:  # time off in the break's span serves as the break
+    for absence in day.absences:
         if absence.end - absence.start >= length and absence.start <= latest and absence.end >= earliest:
-            return True
+            start = max(absence.start, earliest)
+            return start, start + length
     for g0, g1, drive in legs:
         free = _free_minutes(g0, g1, day.absences)
         if sum(hi - lo for lo, hi in free) - length < drive:
             continue
         for lo, hi in free:
-            if max(lo, earliest) <= min(hi - length, latest):
-                return True
-    return False
+            start = max(lo, earliest)
+            if start <= min(hi - length, latest):
+                return start, start + length
+    return None
+
+
+def break_slot(day: TechDay, travel: Travel) -> tuple[int, int] | None:
+    """Where the break falls on a feasible day: the earliest slot the rules allow."""
+    if day.shift is None or day.break_start is None or not day.break_minutes:
+        return None
+    legs = [(a[3], b[2], travel(a[1], b[1])) for a, b in pairwise(_stops(day, *day.shift))]
+    return _break_slot(day, legs)
+
+
+def _stops(day: TechDay, shift_start: int, shift_end: int) -> list[tuple[str, Point, int, int]]:
+    """(ref, place, start, end) from leaving home to being back: the day's legs run between these."""
+    visits = [(v.job_ref, v.point, v.start, v.end) for v in day.visits]
+    return [("home", day.home, shift_start, shift_start), *visits, ("home", day.home, shift_end, shift_end)]
 
 
 def added_problems(before: TechDay, after: TechDay, frame: DayFrame, travel: Travel) -> list[Problem]:

@@ -1,0 +1,167 @@
+"""`dispatch assign|move|unassign|lock|unlock`: manual changes to the plan, through the rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli import exit_codes
+from cli.context import AppContext, app_context
+from cli.output import fail, print_json, stderr, stdout
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from dispatch_tui.services.assignment import Change
+
+Force = Annotated[bool, typer.Option("--force", help="Do it despite the rules; the reasons go into the audit trail.")]
+IfVersion = Annotated[
+    int | None, typer.Option("--if-version", help="Refuse (exit 1) unless the job is still at this version.")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+Start = Annotated[str, typer.Option("--start", help="When service starts: ISO 8601; without an offset, local time.")]
+
+
+def parse_start(text: str, context: AppContext) -> datetime:
+    from dispatch_tui.localtime import parse_datetime
+
+    try:
+        return parse_datetime(text, context.settings.zone)
+    except (ValueError, OverflowError) as exc:
+        fail(f"--start {text!r}: {exc}", exit_codes.USAGE)
+
+
+@contextmanager
+def _change(ctx: typer.Context) -> Iterator[tuple[AppContext, Session]]:
+    """One transaction; the service's refusals and conflicts become messages and exit codes."""
+    from sqlmodel import Session
+
+    from dispatch_tui.services.assignment import Conflict, NotFound, Refused
+
+    context = app_context(ctx)
+    with Session(context.engine()) as session:
+        try:
+            yield context, session
+            session.commit()
+        except Refused as refused:
+            session.rollback()
+            for reason in refused.reasons:
+                stderr.print(f"refused: {reason}", highlight=False, markup=False)
+            fail("nothing changed (use --force to override the rules)", exit_codes.REJECTED)
+        except NotFound as missing:
+            session.rollback()
+            fail(str(missing), exit_codes.REJECTED)
+        except Conflict as conflict:
+            session.rollback()
+            fail(f"conflict: {conflict}", exit_codes.FAILED)
+
+
+def _report(change: Change, context: AppContext, as_json: bool, verb: str) -> None:
+    if as_json:
+        print_json(change.as_dict(context.settings.zone))
+        return
+    for reason in change.override:
+        stderr.print(f"overridden: {reason}", highlight=False, markup=False)
+    where = ""
+    if change.technician_ref and change.start and change.end:
+        zone = context.settings.zone
+        start, end = change.start.astimezone(zone), change.end.astimezone(zone)
+        where = f" → {change.technician_ref} {start:%a %d %b %H:%M}–{end:%H:%M}"
+    stdout.print(f"{verb} {change.job_ref}{where} ({change.status}, version {change.version})", highlight=False)
+
+
+def _travel(context: AppContext, session: Session) -> Callable[..., int]:
+    from dispatch_tui.services.travel import point_travel
+
+    return point_travel(context.settings, session.get_bind())  # type: ignore[arg-type]
+
+
+def assign(
+    ctx: typer.Context,
+    job: Annotated[str, typer.Argument(help="The job's ref.")],
+    tech: Annotated[str, typer.Argument(help="The technician's ref.")],
+    start: Start,
+    force: Force = False,
+    if_version: IfVersion = None,
+    as_json: AsJson = False,
+) -> None:
+    """Put a new job on a technician's day at a time. Refused (exit 3) with reasons if the rules say no."""
+    from dispatch_tui.services import assignment
+
+    with _change(ctx) as (context, session):
+        change = assignment.assign(
+            session, job, tech, parse_start(start, context), zone=context.settings.zone,
+            travel=_travel(context, session), actor=context.actor, force=force, expected_version=if_version,
+        )  # fmt: skip
+    _report(change, context, as_json, "assigned")
+
+
+def move(
+    ctx: typer.Context,
+    job: Annotated[str, typer.Argument(help="The job's ref.")],
+    start: Start,
+    tech: Annotated[str | None, typer.Option("--tech", help="Another technician (default: the same).")] = None,
+    force: Force = False,
+    if_version: IfVersion = None,
+    as_json: AsJson = False,
+) -> None:
+    """Move a planned job to another time and/or technician."""
+    from dispatch_tui.services import assignment
+
+    with _change(ctx) as (context, session):
+        change = assignment.move(
+            session, job, parse_start(start, context), tech_ref=tech, zone=context.settings.zone,
+            travel=_travel(context, session), actor=context.actor, force=force, expected_version=if_version,
+        )  # fmt: skip
+    _report(change, context, as_json, "moved")
+
+
+def unassign(
+    ctx: typer.Context,
+    job: Annotated[str, typer.Argument(help="The job's ref.")],
+    if_version: IfVersion = None,
+    as_json: AsJson = False,
+) -> None:
+    """Take a planned job off its technician's day; it goes back to the queue."""
+    from dispatch_tui.services import assignment
+
+    with _change(ctx) as (context, session):
+        change = assignment.unassign(
+            session, job, zone=context.settings.zone, travel=_travel(context, session), actor=context.actor,
+            expected_version=if_version,
+        )  # fmt: skip
+    _report(change, context, as_json, "unassigned")
+
+
+def lock(
+    ctx: typer.Context,
+    job: Annotated[str, typer.Argument(help="The job's ref.")],
+    if_version: IfVersion = None,
+    as_json: AsJson = False,
+) -> None:
+    """Pin a planned job: nobody (nor the optimizer) moves it until it is unlocked."""
+    _set_lock(ctx, job, True, if_version, as_json)
+
+
+def unlock(
+    ctx: typer.Context,
+    job: Annotated[str, typer.Argument(help="The job's ref.")],
+    if_version: IfVersion = None,
+    as_json: AsJson = False,
+) -> None:
+    """Release a locked job."""
+    _set_lock(ctx, job, False, if_version, as_json)
+
+
+def _set_lock(ctx: typer.Context, job: str, locked: bool, if_version: int | None, as_json: bool) -> None:
+    from dispatch_tui.services import assignment
+
+    with _change(ctx) as (context, session):
+        change = assignment.set_locked(
+            session, job, locked, zone=context.settings.zone, actor=context.actor, expected_version=if_version
+        )
+    _report(change, context, as_json, "locked" if locked else "unlocked")

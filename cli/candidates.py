@@ -1,0 +1,61 @@
+"""`dispatch candidates JOB`: who could take a job, when, best first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli import exit_codes
+from cli.context import app_context
+from cli.output import fail, print_json, stdout
+
+
+def candidates(
+    ctx: typer.Context,
+    job: Annotated[str, typer.Argument(help="The job's ref.")],
+    day: Annotated[str | None, typer.Option("--date", help="First day to look at (default: the window's).")] = None,
+    days: Annotated[int, typer.Option("--days", min=1, max=14, help="How many days to look at.")] = 1,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500, help="How many options.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array, best first.")] = False,
+) -> None:
+    """Rank (technician, start) options by cheapest feasible insertion into the existing routes."""
+    from sqlmodel import Session
+
+    from cli.dates import parse_day
+    from dispatch_tui.localtime import local_iso
+    from dispatch_tui.services.candidates import UnknownJob, rank_candidates
+    from dispatch_tui.services.travel import point_travel
+
+    context = app_context(ctx)
+    zone = context.settings.zone
+    first = parse_day(day, zone) if day else None
+    engine = context.engine()
+    with Session(engine) as session:
+        try:
+            options = rank_candidates(session, job, zone=zone, travel=point_travel(context.settings, engine),
+                                      day=first, days=days, limit=limit)  # fmt: skip
+        except UnknownJob as missing:
+            fail(str(missing), exit_codes.REJECTED)
+    if as_json:
+        print_json(
+            [
+                {
+                    "technician_ref": c.technician_ref, "start": local_iso(c.start, zone),
+                    "end": local_iso(c.end, zone), "added_travel_minutes": c.added_travel_minutes,
+                    "score": c.score, "reasons": list(c.reasons),
+                }
+                for c in options
+            ]
+        )  # fmt: skip
+        return
+    if not options:
+        stdout.print(f"no technician can take {job} then: try more --days or another --date", highlight=False)
+        return
+    table = Table("#", "technician", "start", "end", "+drive", "score", "why", box=None)
+    for rank, c in enumerate(options, start=1):
+        start, end = c.start.astimezone(zone), c.end.astimezone(zone)
+        table.add_row(str(rank), f"{c.technician_ref} {c.technician_name}", f"{start:%a %d %H:%M}", f"{end:%H:%M}",
+                      f"{c.added_travel_minutes} min", f"{c.score:g}", "; ".join(c.reasons))  # fmt: skip
+    stdout.print(table)

@@ -1,0 +1,39 @@
+"""A technician's day as an iCalendar file (RFC 5545), for the calendar on their phone."""
+
+from __future__ import annotations
+
+from icalendar import Calendar, Event
+
+from dispatch_tui.services.schedule_export import Route, Schedule
+
+PRODUCT_ID = "-//dispatch//field-service schedule//EN"
+
+
+def route_calendar(schedule: Schedule, route: Route) -> bytes:
+    """One VEVENT per visit (and one for the break). UIDs are stable per job and day, so re-importing an
+    updated file moves the events instead of duplicating them."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", f"{route.technician_name} — {schedule.day.isoformat()}")
+    for stop in route.stops:
+        event = Event()
+        event.add("uid", f"{stop.job_ref}-{schedule.day.isoformat()}@dispatch")
+        event.add("summary", f"{stop.job_ref} {stop.skill}: {stop.customer}".strip())
+        event.add("dtstart", stop.start)
+        event.add("dtend", stop.end)
+        if stop.address:
+            event.add("location", stop.address)
+        lines = [stop.description, f"Drive from the previous stop: {stop.travel_minutes} min"]
+        if stop.locked:
+            lines.append("Locked by the dispatcher")
+        event.add("description", "\n".join(line for line in lines if line))
+        calendar.add_component(event)
+    if route.break_:
+        lunch = Event()
+        lunch.add("uid", f"break-{route.technician_ref}-{schedule.day.isoformat()}@dispatch")
+        lunch.add("summary", "Break")
+        lunch.add("dtstart", route.break_[0])
+        lunch.add("dtend", route.break_[1])
+        calendar.add_component(lunch)
+    return calendar.to_ical()

@@ -1,0 +1,131 @@
+"""`dispatch assign|move|unassign|lock|unlock|candidates|schedule` as ops scripts use them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from cli.main import app
+from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
+from tests.conftest import WEEKDAYS, ZONE, dump
+from tests.unit.importdata import ABSENCES, CUSTOMERS, REQUESTS, TECHNICIANS
+
+
+@pytest.fixture
+def store(db_path: Path, engine: Engine) -> Path:
+    for kind, content in ((ImportKind.TECHNICIANS, TECHNICIANS), (ImportKind.CUSTOMERS, CUSTOMERS),
+                          (ImportKind.REQUESTS, REQUESTS), (ImportKind.ABSENCES, ABSENCES)):  # fmt: skip
+        import_data(engine, kind, content.encode(), FileFormat.CSV, zone=ZONE, working_days=WEEKDAYS)
+    return db_path
+
+
+def dispatch(db: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["--db", str(db), "--tz", "Europe/Paris", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_assign_prints_the_visit_and_json_for_scripts(store: Path) -> None:
+    code, out, _ = dispatch(store, "assign", "R1", "T1", "--start", "2026-12-01T09:30", "--json")
+    assert code == 0
+    assert json.loads(out) == {
+        "job_ref": "R1", "status": "scheduled", "version": 2, "technician_ref": "T1",
+        "start": "2026-12-01T09:30+01:00", "end": "2026-12-01T10:30+01:00", "locked": False, "override": [],
+    }  # fmt: skip
+
+
+def test_a_refused_assignment_exits_3_with_its_reasons_and_changes_nothing(store: Path, engine: Engine) -> None:
+    before = dump(engine)
+    code, _, err = dispatch(store, "assign", "R2", "T2", "--start", "2026-12-01T13:30")
+    assert code == 3
+    assert "refused: Ben Okafor is off 13:00–17:00 (dentist)" in err
+    assert "use --force" in err
+    assert dump(engine) == before
+    code, out, err = dispatch(store, "assign", "R2", "T2", "--start", "2026-12-01T13:30", "--force")
+    assert code == 0 and "overridden: Ben Okafor is off" in err and "assigned R2 → T2" in out
+
+
+def test_stale_version_is_a_conflict_exit_1(store: Path) -> None:
+    dispatch(store, "assign", "R1", "T1", "--start", "2026-12-01T09:30")
+    code, _, err = dispatch(store, "move", "R1", "--start", "2026-12-01T10:00", "--if-version", "1")
+    assert code == 1 and "conflict: R1 is at version 2, not 1" in err
+    code, out, _ = dispatch(store, "move", "R1", "--start", "2026-12-01T10:00", "--if-version", "2")
+    assert code == 0 and "version 3" in out
+
+
+def test_lock_unlock_unassign(store: Path) -> None:
+    dispatch(store, "assign", "R1", "T1", "--start", "2026-12-01T09:30")
+    assert dispatch(store, "lock", "R1")[0] == 0
+    code, _, err = dispatch(store, "unassign", "R1")
+    assert code == 3 and "R1 is locked: unlock it first" in err
+    assert dispatch(store, "unlock", "R1")[0] == 0
+    code, out, _ = dispatch(store, "unassign", "R1", "--json")
+    assert code == 0 and json.loads(out)["status"] == "new"
+
+
+def test_unknown_job_or_bad_start(store: Path) -> None:
+    code, _, err = dispatch(store, "assign", "R404", "T1", "--start", "2026-12-01T09:30")
+    assert code == 3 and "no job 'R404'" in err
+    code, _, err = dispatch(store, "assign", "R1", "T1", "--start", "half past nine")
+    assert code == 2 and "--start 'half past nine'" in err
+
+
+def test_candidates_rank_options_with_reasons(store: Path) -> None:
+    code, out, _ = dispatch(store, "candidates", "R3", "--json")
+    assert code == 0
+    options = json.loads(out)
+    assert [o["technician_ref"] for o in options] == ["T1"]  # the only hvac technician
+    assert set(options[0]) == {"technician_ref", "start", "end", "added_travel_minutes", "score", "reasons"}
+    assert options[0]["start"] == "2026-12-01T10:00+01:00"  # as early as the window allows
+    assert "last visit of the day" in options[0]["reasons"]
+
+
+def test_candidates_when_nobody_can(store: Path) -> None:
+    code, out, _ = dispatch(store, "candidates", "R2", "--json")  # plumbing, 13-15, and Ben is off 13-17
+    assert code == 0 and json.loads(out) == []
+    code, out, _ = dispatch(store, "candidates", "R2")
+    assert "no technician can take R2" in out
+
+
+def test_schedule_json_follows_the_contract(store: Path) -> None:
+    dispatch(store, "assign", "R1", "T1", "--start", "2026-12-01T09:30")
+    code, out, _ = dispatch(store, "schedule", "--date", "2026-12-01", "--format", "json")
+    assert code == 0
+    plan = json.loads(out)
+    assert plan["date"] == "2026-12-01"
+    [route] = plan["routes"]
+    assert route == {
+        "technician_ref": "T1",
+        "start": "2026-12-01T09:28+01:00",  # 2 min drive to R1
+        "end": "2026-12-01T10:32+01:00",
+        "break": {"start": "2026-12-01T12:00+01:00", "end": "2026-12-01T12:30+01:00"},
+        "stops": [
+            {"job_ref": "R1", "arrival": "2026-12-01T09:30+01:00", "start": "2026-12-01T09:30+01:00",
+             "end": "2026-12-01T10:30+01:00", "travel_minutes": 2, "locked": False},
+        ],
+    }  # fmt: skip
+    reasons = {u["job_ref"]: u["reasons"] for u in plan["unassigned"]}
+    assert reasons["R2"] == ["no technician with skill plumbing is free in 13:00-15:00"]
+    assert reasons["R3"][0].startswith("not assigned yet: 1 technician(s) could take it, best T1 at")
+
+
+def test_schedule_table_and_calendar(store: Path, tmp_path: Path) -> None:
+    dispatch(store, "assign", "R1", "T1", "--start", "2026-12-01T09:30")
+    code, out, _ = dispatch(store, "schedule", "--date", "2026-12-01")
+    assert code == 0 and "T1 Ana Silva: out 09:28, home 10:32, break 12:00–12:30" in out
+    assert "no technician with skill plumbing is free" in out
+    code, out, _ = dispatch(store, "schedule", "--date", "2026-12-01", "--format", "ics", "--tech", "T1")
+    assert code == 0
+    events = Calendar.from_ical(out).walk("VEVENT")
+    assert [str(e["summary"]) for e in events] == ["R1 boiler: Claire Dubois", "Break"]
+    assert events[0].decoded("dtstart").isoformat() == "2026-12-01T08:30:00+00:00"
+    assert str(events[0]["location"]) == "12 Rue Garibaldi"
+    code, out, _ = dispatch(store, "schedule", "--date", "2026-12-01", "-f", "ics", "--out", str(tmp_path / "cal"))
+    assert code == 0 and (tmp_path / "cal" / "T1.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
+    code, _, err = dispatch(store, "schedule", "--date", "2026-12-01", "--format", "ics")
+    assert code == 2 and "--tech" in err
