@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from dispatch_tui.localtime import local_at, local_day_bounds
-from dispatch_tui.services.demo_data import DemoSpec, generate_demo, write_demo_files
+from dispatch_tui.services.demo_data import DemoData, DemoSpec, generate_demo, write_demo_files
 from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.store.models import (
     Absence,
@@ -71,9 +71,12 @@ def build_demo(
     road_factor: float = 1.3,
     speed_kmh: float = 40.0,
     now: datetime | None = None,
+    data: DemoData | None = None,
 ) -> DemoSummary:
-    """Fill an empty store with the demo: import its files, then plan and advance the day to ``now``."""
-    data = generate_demo(spec)
+    """Fill an empty store with the demo: import its files, then plan and advance the day to ``now``.
+
+    ``data`` replaces the generated city (benchmarks shape it to their scenario)."""
+    data = data or generate_demo(spec)
     summary = DemoSummary(day=spec.day)
     with tempfile.TemporaryDirectory(prefix="dispatch-demo-") as folder:
         for path in write_demo_files(data, Path(folder)):

@@ -47,7 +47,7 @@ def insertions(day: TechDay, job: JobSpec, frame: DayFrame, travel: Travel) -> l
     if day.shift is None or skill_problem(day, job) is not None:
         return []
     shift_start, shift_end = day.shift
-    baseline = {p.key for p in day_problems(day, frame, travel)}
+    baseline: set[tuple[str, ...]] | None = None  # the day's own problems, computed only if a gap looks open
     found = []
     visits = day.visits
     for position in range(len(visits) + 1):
@@ -61,6 +61,8 @@ def insertions(day: TechDay, job: JobSpec, frame: DayFrame, travel: Travel) -> l
         upper = min(job.window[1], next_start - drive_out - job.duration)
         if lower > upper:
             continue
+        if baseline is None:
+            baseline = {p.key for p in day_problems(day, frame, travel)}
         for start in _trial_starts(day, lower, upper, prev_end, drive_in):
             after = day.with_visit(Visit(job.ref, job.point, start, job.duration, job.window))
             if not _adds_problems(after, baseline, frame, travel):

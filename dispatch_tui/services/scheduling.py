@@ -15,8 +15,9 @@ absences and inside the shift; no visit during an absence; a break of ``break_mi
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -35,13 +36,17 @@ class DayFrame:
     day: date
     zone: ZoneInfo
 
+    @cached_property
+    def _bounds(self) -> tuple[datetime, datetime]:
+        return local_day_bounds(self.day, self.zone)
+
     @property
     def origin(self) -> datetime:
-        return local_day_bounds(self.day, self.zone)[0]
+        return self._bounds[0]
 
     @property
     def length(self) -> int:
-        start, end = local_day_bounds(self.day, self.zone)
+        start, end = self._bounds
         return int((end - start).total_seconds() // 60)
 
     def minute(self, instant: datetime) -> int:
@@ -91,10 +96,17 @@ class TechDay:
     visits: tuple[Visit, ...] = ()  # sorted by start
 
     def without(self, job_ref: str) -> TechDay:
-        return replace(self, visits=tuple(v for v in self.visits if v.job_ref != job_ref))
+        if all(v.job_ref != job_ref for v in self.visits):
+            return self
+        return self._with_visits(tuple(v for v in self.visits if v.job_ref != job_ref))
 
     def with_visit(self, visit: Visit) -> TechDay:
-        return replace(self, visits=tuple(sorted((*self.visits, visit), key=lambda v: (v.start, v.job_ref))))
+        return self._with_visits(tuple(sorted((*self.visits, visit), key=lambda v: (v.start, v.job_ref))))
+
+    def _with_visits(self, visits: tuple[Visit, ...]) -> TechDay:
+        # Direct construction: dataclasses.replace costs several times more, and candidates make thousands.
+        return TechDay(self.ref, self.name, self.skills, self.home, self.shift, self.break_start,
+                       self.break_minutes, self.absences, visits)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

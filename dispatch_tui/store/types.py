@@ -36,6 +36,11 @@ class UTCDateTime(TypeDecorator[datetime]):
             value = datetime.fromisoformat(value)
         return value.replace(tzinfo=UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        return _sqlite_utc_datetime  # one step instead of two, as for binding below
+
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
@@ -46,6 +51,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 @lru_cache(maxsize=8192)  # windows and import timestamps repeat a lot in bulk writes
+def _sqlite_utc_datetime(value: str | None) -> datetime | None:
+    # SQLite DATETIME text ('2026-12-01 08:00:00.000000') is ISO 8601: the C parser reads it directly.
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
 def _sqlite_utc_text(value: datetime | None) -> str | None:
     if value is None:
         return None
