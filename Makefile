@@ -39,6 +39,7 @@ test: lint typecheck contracts unit
 
 bench: install
 	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/candidates_bench.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .ruff_cache .mypy_cache .hypothesis .import_linter_cache

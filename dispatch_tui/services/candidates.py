@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from dispatch_tui.services.day_plan import DayPlan, job_spec, load_day
-from dispatch_tui.services.insertion import TIGHT_MINUTES, Insertion, insertions
+from dispatch_tui.services.insertion import TIGHT_MINUTES, WAIT_CAP_MINUTES, Insertion, insertions
 from dispatch_tui.services.scheduling import JobSpec, Travel
 from dispatch_tui.store.models import Appointment, Job, Technician
 
@@ -68,8 +68,10 @@ def rank_candidates(
 
 def _candidate(plan: DayPlan, name: str, option: Insertion, familiar: tuple[str, str] | None) -> Candidate:
     reasons = [f"+{option.added_travel} min driving"]
-    if option.waiting:
+    if 0 < option.waiting <= WAIT_CAP_MINUTES:
         reasons.append(f"waits {option.waiting} min before starting")
+    elif option.waiting:
+        reasons.append(f"{option.waiting} min free before it")
     if option.slack < TIGHT_MINUTES:
         reasons.append(f"tight: {option.slack} min to spare")
     reasons.append(f"before {option.before}" if option.before else "last visit of the day")

@@ -23,6 +23,7 @@ from dispatch_tui.services.scheduling import (
 )
 
 TIGHT_MINUTES = 15  # less slack than this before the window closes or the next stop is a lateness risk
+WAIT_CAP_MINUTES = 60  # idle time past an hour is free time for other work, not waste this insertion causes
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +38,9 @@ class Insertion:
 
     @property
     def score(self) -> float:
-        """Lower is better: minutes of driving added, half of the idle minutes, and a lateness-risk penalty."""
+        """Lower is better: minutes of driving added, half the idle minutes (up to an hour), lateness risk."""
         risk = max(0, TIGHT_MINUTES - self.slack) * 2
-        return self.added_travel + 0.5 * self.waiting + risk
+        return self.added_travel + 0.5 * min(self.waiting, WAIT_CAP_MINUTES) + risk
 
 
 def insertions(day: TechDay, job: JobSpec, frame: DayFrame, travel: Travel) -> list[Insertion]:

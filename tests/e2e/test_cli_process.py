@@ -84,3 +84,23 @@ def test_a_store_locked_by_another_writer_fails_cleanly_and_writes_nothing(tmp_p
     assert json.loads(run("--db", str(db), "jobs", "list", "--json").stdout) == []
     customers = sqlite3.connect(db).execute("SELECT count(*) FROM customer").fetchone()[0]
     assert customers == 0
+
+
+def test_plan_a_job_from_the_shell(tmp_path: Path) -> None:
+    """candidates -> assign the best -> schedule JSON, as an ops script would; exit codes per DESIGN.md."""
+    db = str(tmp_path / "store.db")
+    for kind in ("technicians", "customers", "requests", "absences"):
+        assert run("--db", db, "import", kind, str(REPO / "data" / "demo" / f"{kind}.csv")).returncode == 0
+    options = json.loads(run("--db", db, "candidates", "R00001", "--json").stdout)
+    assert options, "the demo's first request has takers"
+    best = options[0]
+    done = run("--db", db, "assign", "R00001", best["technician_ref"], "--start", best["start"], "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "scheduled"
+    again = run("--db", db, "assign", "R00001", best["technician_ref"], "--start", best["start"])
+    assert again.returncode == 3 and "use move" in again.stderr
+    plan = json.loads(run("--db", db, "schedule", "--date", "2026-12-01", "--format", "json").stdout)
+    [route] = plan["routes"]
+    assert route["technician_ref"] == best["technician_ref"]
+    assert route["stops"][0]["start"] == best["start"]
+    assert len(plan["unassigned"]) == 59 and all(u["reasons"] for u in plan["unassigned"])

@@ -129,3 +129,25 @@ def test_schedule_table_and_calendar(store: Path, tmp_path: Path) -> None:
     assert code == 0 and (tmp_path / "cal" / "T1.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
     code, _, err = dispatch(store, "schedule", "--date", "2026-12-01", "--format", "ics")
     assert code == 2 and "--tech" in err
+
+
+def test_candidates_prefer_the_customers_last_technician(store: Path, tmp_path: Path) -> None:
+    # A second hvac technician living next door to C2; Ana (T1) lives 2 km away.
+    extra = tmp_path / "techs.csv"
+    extra.write_text(
+        TECHNICIANS.splitlines()[0] + "\n" + "T3,Chloé Martin,hvac,45.7445,4.8195,08:00,17:00,,,40.00,,,\n"
+    )
+    assert dispatch(store, "import", "technicians", str(extra))[0] == 0
+    first = json.loads(dispatch(store, "candidates", "R3", "--json")[1])
+    assert [o["technician_ref"] for o in first] == ["T3", "T1"]  # the neighbour, on driving alone
+    assert dispatch(store, "assign", "R3", "T3", "--start", "2026-12-01T10:00")[0] == 0
+    later = tmp_path / "more.csv"
+    later.write_text(
+        REQUESTS.splitlines()[0] + "\n" + "R5,C2,hvac,30,4,2026-12-02T10:00,2026-12-02T12:00,,Check,web,,,\n"
+    )
+    assert dispatch(store, "import", "requests", str(later))[0] == 0
+    options = {o["technician_ref"]: o for o in json.loads(dispatch(store, "candidates", "R5", "--json")[1])}
+    assert "visited this customer last (R3)" in options["T3"]["reasons"]
+    assert not any("visited" in reason for reason in options["T1"]["reasons"])
+    # The bonus is worth ten minutes of driving: T3's score is its driving minus 10.
+    assert options["T3"]["score"] == options["T3"]["added_travel_minutes"] - 10
