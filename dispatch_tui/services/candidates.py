@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from dispatch_tui.services.day_plan import DayPlan, job_spec, load_day
-from dispatch_tui.services.insertion import TIGHT_MINUTES, WAIT_CAP_MINUTES, Insertion, insertions
+from dispatch_tui.services.insertion import TIGHT_MINUTES, WAIT_CAP_MINUTES, Insertion, insertions, legs_to_try
 from dispatch_tui.services.scheduling import JobSpec, Travel
+from dispatch_tui.services.travel import prefetch
 from dispatch_tui.store.models import Appointment, Job, Technician
 
 FAMILIAR_BONUS = 10.0  # score minutes: worth about ten minutes of extra driving
@@ -57,6 +58,7 @@ def rank_candidates(
     for offset in range(days):
         plan = load_day(session, first + timedelta(days=offset), zone)
         spec = job_spec(session, job, plan.frame)
+        prefetch(travel, (leg for d in plan.days.values() for leg in legs_to_try(d.without(job.ref), spec)))
         for tech_day in plan.days.values():
             found = insertions(tech_day.without(job.ref), spec, plan.frame, travel)
             if found:

@@ -10,10 +10,12 @@ move, so nothing already promised gets later.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from dispatch_tui.services.scheduling import (
     DayFrame,
     JobSpec,
+    Point,
     Problem,
     TechDay,
     Travel,
@@ -81,6 +83,18 @@ def insertions(day: TechDay, job: JobSpec, frame: DayFrame, travel: Travel) -> l
                 )
                 break
     return found
+
+
+def legs_to_try(day: TechDay, job: JobSpec) -> list[tuple[Point, Point]]:
+    """Every drive ``insertions`` may ask for on ``day``: each leg of the day, and to and from the job
+    at every gap. Handing them to a routing server in one go avoids one request per leg."""
+    if day.shift is None or job.skill not in day.skills:
+        return []
+    places = [day.home, *(v.point for v in day.visits), day.home]
+    legs = []
+    for here, there in pairwise(places):
+        legs += [(here, there), (here, job.point), (job.point, there)]
+    return legs
 
 
 def _trial_starts(day: TechDay, lower: int, upper: int, prev_end: int, drive_in: int) -> list[int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,8 +20,9 @@ from dispatch_tui.domain import JobStatus
 from dispatch_tui.localtime import local_iso
 from dispatch_tui.services.candidates import why_unplaceable
 from dispatch_tui.services.day_plan import DayPlan, job_spec, load_day
-from dispatch_tui.services.insertion import insertions
-from dispatch_tui.services.scheduling import TechDay, Travel, break_slot
+from dispatch_tui.services.insertion import insertions, legs_to_try
+from dispatch_tui.services.scheduling import Point, TechDay, Travel, break_slot
+from dispatch_tui.services.travel import prefetch
 from dispatch_tui.store.models import Customer, Job, Site, Skill
 
 WAITING_STATUSES = (JobStatus.NEW.value, JobStatus.ON_HOLD.value)
@@ -91,6 +93,7 @@ def build_schedule(
 ) -> Schedule:
     plan = load_day(session, day, zone, tech_refs=[tech_ref] if tech_ref else None)
     details = _job_details(session, [v.job_ref for d in plan.days.values() for v in d.visits])
+    prefetch(travel, (leg for d in plan.days.values() for leg in _route_legs(d)))
     routes = tuple(
         _route(plan, tech_day, travel, details) for ref, tech_day in sorted(plan.days.items()) if tech_day.visits
     )
@@ -131,6 +134,11 @@ def _route(plan: DayPlan, day: TechDay, travel: Travel, details: dict[str, tuple
     )  # fmt: skip
 
 
+def _route_legs(day: TechDay) -> list[tuple[Point, Point]]:
+    places = [day.home, *(v.point for v in day.visits), day.home] if day.visits else []
+    return list(pairwise(places))
+
+
 def _job_details(session: Session, refs: list[str]) -> dict[str, tuple[str, str, str, str]]:
     if not refs:
         return {}
@@ -152,12 +160,15 @@ def _unassigned(session: Session, plan: DayPlan, travel: Travel) -> tuple[tuple[
         .where(col(Job.status).in_(WAITING_STATUSES), col(Job.window_start) >= start, col(Job.window_start) < end)
         .order_by(col(Job.priority), col(Job.window_start), col(Job.ref))
     ).all()
+    specs = {job.ref: job_spec(session, job, plan.frame) for job in jobs if job.status != JobStatus.ON_HOLD.value}
+    legs = (leg for spec in specs.values() for d in plan.days.values() for leg in legs_to_try(d, spec))
+    prefetch(travel, legs)  # every waiting job's legs in one go: a few server requests, not some per job
     result: list[tuple[str, tuple[str, ...]]] = []
     for job in jobs:
-        if job.status == JobStatus.ON_HOLD.value:
+        spec = specs.get(job.ref)
+        if spec is None:
             result.append((job.ref, ("on hold",)))
             continue
-        spec = job_spec(session, job, plan.frame)
         options = [
             (option.score, option.start, option.tech_ref)
             for tech_day in plan.days.values()

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, select, tuple_
 
 from dispatch_tui.store.models import TravelCacheEntry, utcnow
-from dispatch_tui.travel.model import HaversineModel, Point, TravelModel, cache_key
+from dispatch_tui.travel.model import HaversineModel, Point, TravelModel
 
 if TYPE_CHECKING:
     from dispatch_tui.config import Settings
+    from dispatch_tui.travel.osrm import OsrmModel
 
-__all__ = ["StoreMatrixCache", "point_travel", "travel_model"]
+__all__ = ["StoreMatrixCache", "point_travel", "prefetch", "travel_model"]
 
 E5 = tuple[int, int]  # a place in whole 1e-5 degrees
 Key = tuple[int, int, int, int]  # from_lat_e5, from_lon_e5, to_lat_e5, to_lon_e5
@@ -152,22 +153,34 @@ def travel_model(settings: Settings, engine: Engine) -> TravelModel:
 def point_travel(settings: Settings, engine: Engine) -> Callable[[Point, Point], int]:
     """Minutes from one place to another under the configured model, for rules that ask pair by pair.
 
-    The straight-line model answers directly. With a routing server each new pair costs a cache lookup
-    and, if unknown, one request (both directions at once); answers are remembered for the life of the
-    returned function. To plan many places at once, ask ``travel_model(...).matrix`` instead.
+    The straight-line model answers directly. With a routing server, answers are remembered for the life
+    of the returned function, and callers that know which legs they will ask for hand them to
+    ``prefetch`` first, so that they cost one cache query and a few server requests, not one each.
     """
     model = travel_model(settings, engine)
     if isinstance(model, HaversineModel):
         return model.minutes
-    known: dict[tuple[Point, Point], int] = {}
+    return _RoutedTravel(cast("OsrmModel", model))  # the only other model travel_model makes
 
-    def minutes(a: Point, b: Point) -> int:
-        here, there = cache_key(a), cache_key(b)
-        if here == there:
-            return 0
-        if (here, there) not in known:
-            (_, forth), (back, _) = model.matrix([here, there])
-            known[(here, there)], known[(there, here)] = forth, back
-        return known[(here, there)]
 
-    return minutes
+class _RoutedTravel:
+    def __init__(self, model: OsrmModel) -> None:
+        self.model = model
+        self.known: dict[tuple[Point, Point], int] = {}
+
+    def prefetch(self, pairs: Iterable[tuple[Point, Point]]) -> None:
+        wanted = list(dict.fromkeys(pair for pair in pairs if pair not in self.known))
+        if wanted:
+            self.known.update(self.model.pairs(wanted))
+
+    def __call__(self, a: Point, b: Point) -> int:
+        if (a, b) not in self.known:
+            self.prefetch([(a, b), (b, a)])
+        return self.known[(a, b)]
+
+
+def prefetch(travel: Callable[[Point, Point], int], pairs: Iterable[tuple[Point, Point]]) -> None:
+    """Warm ``travel`` with the legs about to be asked for (a no-op for the straight-line model)."""
+    warm = getattr(travel, "prefetch", None)
+    if warm is not None:
+        warm(pairs)

@@ -17,7 +17,7 @@ import logging
 import math
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -76,21 +76,27 @@ class OsrmModel:
 
     def matrix(self, points: Sequence[Point]) -> list[list[int]]:
         keys = [cache_key(p) for p in points]
-        places = list(dict.fromkeys(keys))  # distinct places, in order; equal keys are 0 minutes apart
-        index = {place: i for i, place in enumerate(places)}
-        n = len(places)
+        times = self.pairs([(a, b) for a in keys for b in keys if a != b])
+        return [[0 if a == b else times[(a, b)] for b in keys] for a in keys]
 
+    def pairs(self, wanted: Collection[tuple[Point, Point]]) -> dict[tuple[Point, Point], int]:
+        """Minutes for just these (from, to) pairs: the cache first, then as few server requests as the
+        missing pairs need. Keys are the pairs as given; places within ~1 m of each other are 0 apart."""
+        keyed = [(cache_key(a), cache_key(b)) for a, b in wanted]
+        places = list(dict.fromkeys(place for pair in keyed for place in pair))  # distinct, in order
+        index = {place: i for i, place in enumerate(places)}
+        asked = {(a, b): (index[a], index[b]) for a, b in keyed if a != b}
         known: dict[Pair, int] = {}
-        wanted = {(places[i], places[j]): (i, j) for i in range(n) for j in range(n) if i != j}
-        if self.cache is not None and wanted:
-            for pair, minutes in self.cache.get_many(wanted.keys()).items():
-                known[wanted[pair]] = minutes
-        missing = {pair for pair in wanted.values() if pair not in known}
+        if self.cache is not None and asked:
+            for pair, minutes in self.cache.get_many(asked.keys()).items():
+                known[asked[pair]] = minutes
+        missing = {pair for pair in asked.values() if pair not in known}
         if missing:
             known.update(self._fetch(places, missing))
-
-        rows = [index[key] for key in keys]
-        return [[0 if i == j else known[(i, j)] for j in rows] for i in rows]
+        return {
+            original: 0 if a == b else known[(index[a], index[b])]
+            for original, (a, b) in zip(wanted, keyed, strict=True)
+        }
 
     # -- fetching -------------------------------------------------------------------------------------
 
