@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from dispatch_tui.domain import AppointmentOrigin, JobStatus
 from dispatch_tui.localtime import local_iso
 from dispatch_tui.services.day_plan import job_spec, load_day
-from dispatch_tui.services.scheduling import DayFrame, TechDay, Travel, check_insert
+from dispatch_tui.services.scheduling import DayFrame, Travel, check_insert
 from dispatch_tui.store.models import Appointment, Job, JobEvent, Technician, utcnow
 
 ASSIGNABLE = {JobStatus.NEW.value}
@@ -99,21 +99,26 @@ def _bump(session: Session, job: Job, status: str, actor: str, note: str) -> int
     return seen + 1
 
 
-def _check(
-    session: Session, job: Job, tech: Technician, start: datetime, zone: ZoneInfo, travel: Travel
-) -> tuple[list[str], TechDay, DayFrame]:
+def _check(session: Session, job: Job, tech: Technician, start: datetime, zone: ZoneInfo, travel: Travel) -> list[str]:
+    """Why ``job`` may not start at ``start`` on ``tech``'s day (its own current visit set aside)."""
     frame = DayFrame(start.astimezone(zone).date(), zone)
-    plan = load_day(session, frame.day, zone, tech_refs=[tech.ref])
-    day = plan.days.get(tech.ref)
+    day = load_day(session, frame.day, zone, tech_refs=[tech.ref]).days.get(tech.ref)
     if day is None:
-        return (
-            [f"{tech.name} is not an active technician"],
-            TechDay(tech.ref, tech.name, frozenset(), (0, 0), None),
-            frame,
-        )
-    day = day.without(job.ref)
+        return [f"{tech.name} is not an active technician"]
     spec = job_spec(session, job, frame)
-    return [str(p) for p in check_insert(day, spec, frame.minute(start), frame, travel)], day, frame
+    return [str(p) for p in check_insert(day.without(job.ref), spec, frame.minute(start), frame, travel)]
+
+
+def _placed(session: Session, job: Job, verb: str) -> tuple[Appointment, Technician]:
+    """The job's appointment and technician, if it may still be moved (not locked, not under way)."""
+    appointment = _appointment(session, job)
+    if appointment is None or job.status not in MOVABLE:
+        raise Refused([f"{job.ref} is {job.status}: only a scheduled or dispatched job can be {verb}"])
+    if appointment.locked:
+        raise Refused([f"{job.ref} is locked: unlock it first"])
+    tech = session.get(Technician, appointment.technician_id)
+    assert tech is not None
+    return appointment, tech
 
 
 def assign(
@@ -132,7 +137,7 @@ def assign(
     if _appointment(session, job) is not None or job.status not in ASSIGNABLE:
         raise Refused([f"{job.ref} is already {job.status}: use move to change its technician or time"])
     tech = _technician(session, tech_ref)
-    reasons, _, _ = _check(session, job, tech, start, zone, travel)
+    reasons = _check(session, job, tech, start, zone, travel)
     if reasons and not force:
         raise Refused(reasons)
     end = start + _duration(job)
@@ -166,22 +171,15 @@ def move(
     expected_version: int | None = None,
 ) -> Change:
     job = _job(session, job_ref, expected_version)
-    appointment = _appointment(session, job)
-    if appointment is None or job.status not in MOVABLE:
-        raise Refused([f"{job.ref} is {job.status}: only a scheduled or dispatched job can be moved"])
-    if appointment.locked:
-        raise Refused([f"{job.ref} is locked: unlock it first"])
-    old_tech = session.get(Technician, appointment.technician_id)
-    assert old_tech is not None
+    appointment, old_tech = _placed(session, job, "moved")
     tech = _technician(session, tech_ref) if tech_ref else old_tech
-    reasons, _, _ = _check(session, job, tech, start, zone, travel)
+    reasons = _check(session, job, tech, start, zone, travel)
     if reasons and not force:
         raise Refused(reasons)
     old_start = appointment.start
     end = start + _duration(job)
-    note = f"moved from {old_tech.ref} {_clock(old_start, zone)} to {tech.ref} {_clock(start, zone)}" + _override(
-        reasons
-    )
+    note = f"moved from {old_tech.ref} {_clock(old_start, zone)} to {tech.ref} {_clock(start, zone)}"
+    note += _override(reasons)
     version = _bump(session, job, job.status, actor, note)
     appointment.technician_id, appointment.start, appointment.end = tech.id or 0, start, end
     appointment.origin = AppointmentOrigin.DISPATCHER.value
@@ -196,13 +194,7 @@ def unassign(
     session: Session, job_ref: str, *, zone: ZoneInfo, travel: Travel, actor: str, expected_version: int | None = None
 ) -> Change:
     job = _job(session, job_ref, expected_version)
-    appointment = _appointment(session, job)
-    if appointment is None or job.status not in MOVABLE:
-        raise Refused([f"{job.ref} is {job.status}: only a scheduled or dispatched job can be unassigned"])
-    if appointment.locked:
-        raise Refused([f"{job.ref} is locked: unlock it first"])
-    tech = session.get(Technician, appointment.technician_id)
-    assert tech is not None
+    appointment, tech = _placed(session, job, "unassigned")
     old_start = appointment.start
     version = _bump(session, job, JobStatus.NEW.value, actor, f"unassigned from {tech.ref} {_clock(old_start, zone)}")
     session.delete(appointment)
