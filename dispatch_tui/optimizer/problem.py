@@ -1,0 +1,65 @@
+"""The optimizer's problem and solution: plain integers, no store, no solver types.
+
+Time is in integer units (minutes for a field-service day; scaled distance for benchmark instances),
+and travel between locations is one square matrix of those units. Built by the services from the store,
+solved by ``solver.solve``, read back by the services: keeping the three apart keeps each testable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    """One technician-day: leaves ``start``, comes back to ``end`` (location indexes) within ``shift``."""
+
+    ref: str
+    start: int
+    end: int
+    shift: tuple[int, int]
+    skills: frozenset[str] = frozenset()
+    # (earliest start, latest start, duration) of the break; None: no break
+    break_: tuple[int, int, int] | None = None
+    capacity: int | None = None  # benchmark instances only; field service has none
+    unavailable: tuple[tuple[int, int], ...] = ()  # absences inside the shift: no work, no driving
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    ref: str
+    location: int
+    duration: int
+    window: tuple[int, int]  # when service may start
+    skill: str | None = None
+    priority: int = 3  # 1 emergency ... 4 low
+    demand: int = 0  # benchmark instances only
+    # Locked by a dispatcher, or already under way: stays on this vehicle at this start.
+    fixed_vehicle: int | None = None
+    fixed_start: int | None = None
+    current_vehicle: int | None = None  # where it is planned now (moving it away costs stability)
+
+
+@dataclass(frozen=True)
+class Problem:
+    matrix: list[list[int]]
+    vehicles: tuple[Vehicle, ...]
+    tasks: tuple[Task, ...]
+    move_cost: int = 0  # added to the objective per task taken away from its current vehicle
+    max_moves: int | None = None  # at most this many tasks may leave their current vehicle
+
+
+@dataclass(frozen=True)
+class Visit:
+    task: int  # index into Problem.tasks
+    start: int
+
+
+@dataclass(frozen=True)
+class Solution:
+    routes: tuple[tuple[Visit, ...], ...]  # one per vehicle, in visiting order
+    dropped: tuple[int, ...]  # task indexes left out
+    travel: int  # sum of the matrix entries driven
+    status: str  # "optimal", "feasible", "no solution", ...
+    solve_seconds: float
+    breaks: tuple[tuple[int, int] | None, ...] = field(default=())  # (start, end) per vehicle
