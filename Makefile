@@ -38,8 +38,10 @@ unit: install
 test: lint typecheck contracts unit
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/candidates_bench.py
+	$(BIN)/python bench/vrptw_bench.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .ruff_cache .mypy_cache .hypothesis .import_linter_cache

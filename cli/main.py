@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli import assign, candidates, db, demo, imports, jobs, schedule, techs
+from cli import assign, candidates, db, demo, imports, jobs, optimize, schedule, techs
 from cli.context import AppContext
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ app.command("lock")(assign.lock)
 app.command("unlock")(assign.unlock)
 app.command("candidates")(candidates.candidates)
 app.command("schedule")(schedule.schedule)
+app.command("optimize")(optimize.optimize)
 
 
 @app.callback()

@@ -85,7 +85,7 @@ def _appointment(session: Session, job: Job) -> Appointment | None:
     return session.exec(select(Appointment).where(Appointment.job_id == job.id)).first()
 
 
-def _bump(session: Session, job: Job, status: str, actor: str, note: str) -> int:
+def bump_version(session: Session, job: Job, status: str, actor: str, note: str) -> int:
     """Write the new status and version only if nobody else has written since we read ``job``."""
     seen = job.version
     result = session.connection().execute(
@@ -143,7 +143,7 @@ def assign(
     end = start + _duration(job)
     note = f"assigned to {tech.ref} ({tech.name}) {_clock(start, zone)}–{end.astimezone(zone):%H:%M}"
     note += _override(reasons)
-    version = _bump(session, job, JobStatus.SCHEDULED.value, actor, note)
+    version = bump_version(session, job, JobStatus.SCHEDULED.value, actor, note)
     session.add(
         Appointment(
             job_id=job.id or 0,
@@ -180,7 +180,7 @@ def move(
     end = start + _duration(job)
     note = f"moved from {old_tech.ref} {_clock(old_start, zone)} to {tech.ref} {_clock(start, zone)}"
     note += _override(reasons)
-    version = _bump(session, job, job.status, actor, note)
+    version = bump_version(session, job, job.status, actor, note)
     appointment.technician_id, appointment.start, appointment.end = tech.id or 0, start, end
     appointment.origin = AppointmentOrigin.DISPATCHER.value
     session.add(appointment)
@@ -196,7 +196,9 @@ def unassign(
     job = _job(session, job_ref, expected_version)
     appointment, tech = _placed(session, job, "unassigned")
     old_start = appointment.start
-    version = _bump(session, job, JobStatus.NEW.value, actor, f"unassigned from {tech.ref} {_clock(old_start, zone)}")
+    version = bump_version(
+        session, job, JobStatus.NEW.value, actor, f"unassigned from {tech.ref} {_clock(old_start, zone)}"
+    )
     session.delete(appointment)
     session.flush()
     retravel(session, tech, old_start, zone, travel)
@@ -216,7 +218,7 @@ def set_locked(
     assert tech is not None
     if appointment.locked == locked:
         return Change(job.ref, job.status, job.version, tech.ref, appointment.start, appointment.end, locked)
-    version = _bump(session, job, job.status, actor, "locked" if locked else "unlocked")
+    version = bump_version(session, job, job.status, actor, "locked" if locked else "unlocked")
     appointment.locked = locked
     session.add(appointment)
     return Change(job.ref, job.status, version, tech.ref, appointment.start, appointment.end, locked)

@@ -122,7 +122,7 @@ def test_a_stale_version_is_a_conflict_never_an_overwrite(store: Engine) -> None
         job_seen_by_a = console_a.exec(select(Job).where(Job.ref == "R1")).one()
         run(store, assignment.move, "R1", local("10:00"), travel=travel)
         with pytest.raises(Conflict):
-            assignment._bump(console_a, job_seen_by_a, "scheduled", "console A", "late write")
+            assignment.bump_version(console_a, job_seen_by_a, "scheduled", "console A", "late write")
     assert events(store, "R1")[-1][2].startswith("moved from T1")
 
 

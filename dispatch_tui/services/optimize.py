@@ -1,0 +1,231 @@
+"""Re-planning a day with the optimizer: build the problem from the store, solve, diff, apply.
+
+Placed jobs that are locked or under way (dispatched jobs that are en route, on site, done) stay fixed;
+scheduled and dispatched jobs may move; waiting jobs whose window opens that day may be added. Applying
+writes the whole plan in one transaction with optimizer-origin events; a job whose version changed
+while the solver ran (a dispatcher touched it) is left as the dispatcher set it, and reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from dispatch_tui.domain import AppointmentOrigin, JobStatus
+from dispatch_tui.optimizer.problem import Problem, Solution, Task, Vehicle
+from dispatch_tui.services.assignment import bump_version, retravel
+from dispatch_tui.services.day_plan import DayPlan, job_spec, load_day
+from dispatch_tui.services.scheduling import BREAK_SLIDE_MINUTES, Point, Travel
+from dispatch_tui.store.models import Appointment, Job, Technician
+
+MOVABLE = {JobStatus.SCHEDULED.value, JobStatus.DISPATCHED.value}
+Matrix = Callable[[Sequence[Point]], list[list[int]]]
+ACTOR = "optimizer"
+
+
+@dataclass(frozen=True)
+class Placement:
+    tech_ref: str
+    start: int  # minutes in the day's frame
+
+
+@dataclass(frozen=True)
+class JobInPlay:
+    ref: str
+    version: int
+    status: str
+    before: Placement | None
+    fixed: bool
+
+
+@dataclass
+class Built:
+    plan: DayPlan
+    problem: Problem
+    jobs: list[JobInPlay]  # parallel to problem.tasks
+
+
+@dataclass(frozen=True)
+class Change:
+    job_ref: str
+    kind: str  # "add", "move", "drop"
+    before: Placement | None
+    after: Placement | None
+
+
+@dataclass
+class Report:
+    day: date
+    status: str
+    assigned: int
+    unassigned: int
+    travel_before: int
+    travel_after: int
+    solve_seconds: float
+    changes: list[Change]
+    skipped: list[str] = field(default_factory=list)  # changed by someone else during the solve
+
+    @property
+    def moved(self) -> int:
+        return sum(1 for c in self.changes if c.kind == "move")
+
+
+def build(session: Session, day: date, zone: ZoneInfo, matrix: Matrix) -> Built:
+    plan = load_day(session, day, zone)
+    frame = plan.frame
+    days = [d for _, d in sorted(plan.days.items()) if d.shift is not None]
+    vehicle_of = {d.ref: v for v, d in enumerate(days)}
+    placed = {visit.job_ref: (d.ref, visit) for d in plan.days.values() for visit in d.visits}
+    start, end = frame.origin, frame.instant(frame.length)
+    jobs = session.exec(
+        select(Job).where(
+            (col(Job.ref).in_(list(placed)))
+            | (
+                (col(Job.status) == JobStatus.NEW.value)
+                & (col(Job.window_start) >= start)
+                & (col(Job.window_start) < end)
+            )
+        )
+    ).all()
+    points: list[Point] = [d.home for d in days]
+    index: dict[Point, int] = {p: i for i, p in enumerate(dict.fromkeys(points))}
+    points = list(index)
+    tasks, in_play = [], []
+    for job in sorted(jobs, key=lambda j: j.ref):
+        spec = job_spec(session, job, frame)
+        where = placed.get(job.ref)
+        fixed = where is not None and (where[1].locked or job.status not in MOVABLE)
+        if fixed and (where is None or where[0] not in vehicle_of):
+            continue  # a fixed visit on a day off (forced earlier): leave it out of the plan entirely
+        if spec.point not in index:
+            index[spec.point] = len(points)
+            points.append(spec.point)
+        before = Placement(where[0], where[1].start) if where else None
+        tasks.append(
+            Task(
+                ref=job.ref, location=index[spec.point], duration=spec.duration, window=spec.window,
+                skill=spec.skill, priority=job.priority,
+                fixed_vehicle=vehicle_of[where[0]] if fixed and where else None,
+                fixed_start=where[1].start if fixed and where else None,
+                current_vehicle=vehicle_of.get(where[0]) if where else None,
+            )
+        )  # fmt: skip
+        in_play.append(JobInPlay(job.ref, job.version, job.status, before, fixed))
+    vehicles = tuple(
+        Vehicle(
+            ref=d.ref, start=index[d.home], end=index[d.home], shift=d.shift or (0, 0), skills=d.skills,
+            break_=(d.break_start, d.break_start + BREAK_SLIDE_MINUTES, d.break_minutes)
+            if d.break_start is not None and d.break_minutes else None,
+            unavailable=tuple(
+                (max(a.start, (d.shift or (0, 0))[0]), min(a.end, (d.shift or (0, 0))[1]))
+                for a in d.absences if min(a.end, (d.shift or (0, 0))[1]) > max(a.start, (d.shift or (0, 0))[0])
+            ),
+        )
+        for d in days
+    )  # fmt: skip
+    return Built(plan, Problem(matrix(points), vehicles, tuple(tasks)), in_play)
+
+
+def solve(built: Built, *, time_limit_s: float, seed: int = 0) -> Solution:
+    """Run the optimizer on the built problem (OR-Tools is imported only now: it is heavy)."""
+    from dispatch_tui.optimizer.solver import solve as run_solver
+
+    return run_solver(built.problem, time_limit_s=time_limit_s, seed=seed)
+
+
+def current_travel(built: Built) -> int:
+    """What the day's current plan drives, under the same matrix the optimizer uses."""
+    problem = built.problem
+    by_vehicle: dict[str, list[tuple[int, int]]] = {}
+    for task, job in zip(problem.tasks, built.jobs, strict=True):
+        if job.before is not None:
+            by_vehicle.setdefault(job.before.tech_ref, []).append((job.before.start, task.location))
+    total = 0
+    for vehicle in problem.vehicles:
+        stops = [location for _, location in sorted(by_vehicle.get(vehicle.ref, []))]
+        path = [vehicle.start, *stops, vehicle.end] if stops else []
+        total += sum(problem.matrix[a][b] for a, b in pairwise(path))
+    return total
+
+
+def diff(built: Built, solution: Solution, day: date) -> Report:
+    after: dict[int, Placement] = {}
+    for v, route in enumerate(solution.routes):
+        for visit in route:
+            after[visit.task] = Placement(built.problem.vehicles[v].ref, visit.start)
+    changes = []
+    for t, job in enumerate(built.jobs):
+        new = after.get(t)
+        if job.before is None and new is not None:
+            changes.append(Change(job.ref, "add", None, new))
+        elif job.before is not None and new is None:
+            changes.append(Change(job.ref, "drop", job.before, None))
+        elif job.before is not None and new is not None and job.before != new:
+            changes.append(Change(job.ref, "move", job.before, new))
+    return Report(
+        day=day, status=solution.status, assigned=len(after), unassigned=len(solution.dropped),
+        travel_before=current_travel(built), travel_after=solution.travel, solve_seconds=solution.solve_seconds,
+        changes=changes,
+    )  # fmt: skip
+
+
+def apply(session: Session, built: Built, report: Report, zone: ZoneInfo, travel: Travel) -> Report:
+    """Write the changes in the caller's transaction. Jobs changed since ``build`` are skipped, and said."""
+    frame = built.plan.frame
+    versions = {job.ref: job.version for job in built.jobs}
+    durations = {task.ref: task.duration for task in built.problem.tasks}
+    techs = {t.ref: t for t in session.exec(select(Technician))}
+    touched: dict[str, datetime] = {}
+    for change in report.changes:
+        job = session.exec(select(Job).where(Job.ref == change.job_ref)).one()
+        if job.version != versions[change.job_ref]:
+            report.skipped.append(f"{job.ref} was changed while the optimizer ran: left as it was set")
+            continue
+        appointment = session.exec(select(Appointment).where(Appointment.job_id == job.id)).first()
+        if change.after is None:
+            assert appointment is not None
+            bump_version(session, job, JobStatus.NEW.value, ACTOR, "taken off the plan by the optimizer: no room")
+            touched[techs_ref(session, appointment)] = appointment.start
+            session.delete(appointment)
+            continue
+        tech = techs[change.after.tech_ref]
+        start = frame.instant(change.after.start)
+        end = start + timedelta(minutes=durations[job.ref])
+        if appointment is None:
+            bump_version(
+                session,
+                job,
+                JobStatus.SCHEDULED.value,
+                ACTOR,
+                f"planned by the optimizer: {tech.ref} {_hm(start, zone)}",
+            )
+            session.add(Appointment(job_id=job.id or 0, technician_id=tech.id or 0, start=start, end=end,
+                                    origin=AppointmentOrigin.OPTIMIZER.value))  # fmt: skip
+        else:
+            old = techs_ref(session, appointment)
+            note = f"moved by the optimizer from {old} {_hm(appointment.start, zone)} to {tech.ref} {_hm(start, zone)}"
+            bump_version(session, job, job.status, ACTOR, note)
+            touched[old] = appointment.start
+            appointment.technician_id, appointment.start, appointment.end = tech.id or 0, start, end
+            appointment.origin = AppointmentOrigin.OPTIMIZER.value
+            session.add(appointment)
+        touched[tech.ref] = start
+    session.flush()
+    for ref, when in touched.items():
+        retravel(session, techs[ref], when, zone, travel)
+    return report
+
+
+def techs_ref(session: Session, appointment: Appointment) -> str:
+    tech = session.get(Technician, appointment.technician_id)
+    assert tech is not None
+    return tech.ref
+
+
+def _hm(value: datetime, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).strftime("%H:%M")

@@ -1,0 +1,136 @@
+"""`dispatch optimize`: plans that pass the independent checker, locks honoured, one run at a time,
+and a crash during --apply leaves the previous plan as it was."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
+
+from cli.main import app
+from dispatch_tui.services.demo import build_demo
+from dispatch_tui.services.demo_data import DemoSpec
+from dispatch_tui.store import make_engine, upgrade
+from tests.checker import check_store
+from tests.conftest import dump
+
+ZONE = ZoneInfo("Europe/Paris")
+DAY = date(2026, 12, 1)
+BEFORE_THE_DAY = datetime(2026, 11, 30, 18, tzinfo=ZONE)  # everything planned is still only scheduled
+
+
+@pytest.fixture
+def demo_db(db_path: Path, engine: Engine) -> Path:
+    build_demo(engine, DemoSpec(day=DAY, technicians=6, requests=30), ZONE, now=BEFORE_THE_DAY)
+    return db_path
+
+
+def optimize(db: Path, *args: str) -> tuple[int, dict[str, object] | None, str]:
+    result = CliRunner().invoke(
+        app, ["--db", str(db), "--tz", "Europe/Paris", "optimize", "--date", "2026-12-01", "--time-limit", "1",
+              "--json", *args],
+    )  # fmt: skip
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, json.loads(result.stdout) if result.exit_code == 0 else None, result.stderr
+
+
+def plan(engine: Engine) -> dict[str, tuple[str, str]]:
+    with engine.connect() as c:
+        rows = c.execute(text(
+            'SELECT j.ref, t.ref, a.start FROM appointment a JOIN job j ON j.id = a.job_id '
+            "JOIN technician t ON t.id = a.technician_id"))  # fmt: skip
+        return {ref: (tech, str(start)) for ref, tech, start in rows}
+
+
+def test_a_dry_run_reports_and_writes_nothing(demo_db: Path, engine: Engine) -> None:
+    before = dump(engine)
+    code, report, _ = optimize(demo_db)
+    assert code == 0 and report is not None
+    assert set(report) >= {"assigned", "unassigned", "travel_minutes", "overtime_minutes", "moved", "solve_seconds",
+                           "status"}  # fmt: skip
+    assert report["status"] in ("feasible", "optimal") and report["applied"] is False
+    assert dump(engine) == before
+
+
+def test_an_applied_plan_passes_the_independent_checker_and_serves_more(demo_db: Path, engine: Engine) -> None:
+    served_before = len(plan(engine))
+    code, report, _ = optimize(demo_db, "--apply")
+    assert code == 0 and report is not None
+    assert check_store(engine, DAY, ZONE) == []
+    after = plan(engine)
+    assert len(after) == report["assigned"] >= served_before
+    with engine.connect() as c:
+        origins = {row[0] for row in c.execute(text("SELECT DISTINCT actor FROM jobevent"))}
+    assert "optimizer" in origins
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(picks=st.lists(st.integers(0, 100), min_size=1, max_size=5))
+def test_locked_jobs_never_move(tmp_path_factory: pytest.TempPathFactory, picks: list[int]) -> None:
+    db = tmp_path_factory.mktemp("locks") / "d.db"
+    engine = make_engine(db)
+    upgrade(engine)
+    build_demo(engine, DemoSpec(day=DAY, technicians=5, requests=25), ZONE, now=BEFORE_THE_DAY)
+    placed = sorted(plan(engine))
+    locked = {placed[i % len(placed)] for i in picks}
+    for ref in locked:
+        assert CliRunner().invoke(app, ["--db", str(db), "lock", ref]).exit_code == 0
+    before = plan(engine)
+    code, _, err = optimize(db, "--apply")
+    assert code == 0, err
+    after = plan(engine)
+    assert {ref: after.get(ref) for ref in locked} == {ref: before[ref] for ref in locked}
+    assert check_store(engine, DAY, ZONE) == []
+
+
+def test_a_second_run_while_one_holds_the_lock_exits_75(demo_db: Path) -> None:
+    from dispatch_tui.services.run_lock import exclusive
+
+    with exclusive(f"sqlite:///{demo_db}"):  # another run, mid-solve
+        command = [sys.executable, "-m", "cli", "--db", str(demo_db), "optimize", "--date", "2026-12-01"]
+        env = {**os.environ, "DISPATCH_TIMEZONE": "Europe/Paris"}
+        done = subprocess.run([*command, "--time-limit", "1"], capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 75, done.stderr
+    assert "another optimize run holds" in done.stderr
+    code, _, _ = optimize(demo_db)  # and once it is released, a run goes ahead
+    assert code == 0
+
+
+CRASH = """
+import os, signal, sys
+from datetime import date
+from zoneinfo import ZoneInfo
+from sqlmodel import Session
+from dispatch_tui.services import optimize as planner
+from dispatch_tui.services.travel import point_travel, travel_model
+from dispatch_tui.config import Settings
+from dispatch_tui.store import make_engine
+zone = ZoneInfo("Europe/Paris")
+settings = Settings(db=sys.argv[1], timezone="Europe/Paris")
+engine = make_engine(sys.argv[1])
+with Session(engine) as session:
+    built = planner.build(session, date(2026, 12, 1), zone, travel_model(settings, engine).matrix)
+    report = planner.diff(built, planner.solve(built, time_limit_s=1), date(2026, 12, 1))
+    assert report.changes, "nothing to apply: the crash would prove nothing"
+    planner.apply(session, built, report, zone, point_travel(settings, engine))
+    session.flush()  # every change is written to the database file's journal...
+    os.kill(os.getpid(), signal.SIGKILL)  # ...and the process dies before COMMIT
+"""
+
+
+def test_a_crash_during_apply_leaves_the_previous_plan_intact(demo_db: Path, engine: Engine) -> None:
+    before = dump(engine)
+    engine.dispose()
+    done = subprocess.run([sys.executable, "-c", CRASH, str(demo_db)], capture_output=True, text=True, check=False)
+    assert done.returncode == -9, done.stderr[-800:]
+    assert dump(make_engine(demo_db)) == before
