@@ -20,14 +20,17 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from dispatch_tui.optimizer.problem import Problem, Solution, Visit
 
+_SEARCH = routing_enums_pb2.RoutingSearchStatus
+# What each search status means to a user. A time limit reached with a plan in hand is a plan.
 _STATUS = {
-    0: "not solved",
-    1: "feasible",
-    2: "no solution",
-    3: "no solution in time",
-    4: "invalid model",
-    5: "infeasible",
-    7: "optimal",
+    _SEARCH.ROUTING_NOT_SOLVED: "not solved",
+    _SEARCH.ROUTING_SUCCESS: "feasible",
+    _SEARCH.ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED: "feasible",
+    _SEARCH.ROUTING_FAIL: "no solution",
+    _SEARCH.ROUTING_FAIL_TIMEOUT: "no solution in time",
+    _SEARCH.ROUTING_INVALID: "invalid model",
+    _SEARCH.ROUTING_INFEASIBLE: "infeasible",
+    _SEARCH.ROUTING_OPTIMAL: "optimal",
 }
 
 
