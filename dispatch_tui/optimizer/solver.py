@@ -12,7 +12,10 @@ lexicographic (no P1 dropped while a P4 is served); fixed tasks keep their vehic
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,17 +69,10 @@ def _build(problem: Problem) -> _Model:
     )
     routing = pywrapcp.RoutingModel(manager)
     matrix = problem.matrix
-
-    def travel(i: int, j: int) -> int:
-        return matrix[locations[manager.IndexToNode(i)]][locations[manager.IndexToNode(j)]]
-
-    def duration(i: int, j: int) -> int:
-        node = manager.IndexToNode(i)
-        return service[node] + matrix[locations[node]][locations[manager.IndexToNode(j)]]
-
-    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitCallback(travel))
+    travel_cost, duration = _transits(routing, manager, matrix, locations, service)
+    routing.SetArcCostEvaluatorOfAllVehicles(travel_cost)
     horizon = max([v.shift[1] for v in vehicles] + [t.window[1] + t.duration for t in tasks] + [0]) + 1
-    routing.AddDimension(routing.RegisterTransitCallback(duration), horizon, horizon, False, "time")
+    routing.AddDimension(duration, horizon, horizon, False, "time")
     clock = routing.GetDimensionOrDie("time")
     for v, vehicle in enumerate(vehicles):
         clock.CumulVar(routing.Start(v)).SetRange(*vehicle.shift)
@@ -84,7 +80,7 @@ def _build(problem: Problem) -> _Model:
         routing.AddVariableMinimizedByFinalizer(clock.CumulVar(routing.End(v)))
     if any(v.capacity is not None for v in vehicles):
         demand = [t.demand for t in tasks] + [0] * len(depots)
-        load = routing.RegisterUnaryTransitCallback(lambda i: demand[manager.IndexToNode(i)])
+        load = routing.RegisterUnaryTransitVector(demand)
         capacities = [v.capacity if v.capacity is not None else sum(demand) for v in vehicles]
         routing.AddDimensionWithVehicleCapacity(load, 0, capacities, True, "load")
 
@@ -123,10 +119,39 @@ def _build(problem: Problem) -> _Model:
     return _Model(problem, manager, routing, clock, breaks)
 
 
-def _parameters(time_limit_s: float) -> Any:
+MATRIX_NODES_MAX = 1500  # above this, two node matrices cost more memory than the callbacks cost time
+
+
+def _transits(
+    routing: Any, manager: Any, matrix: list[list[int]], locations: list[int], service: list[int]
+) -> tuple[int, int]:
+    """Travel and time (service + travel) transits. As node matrices handed to OR-Tools when they fit:
+    the search then never calls back into Python, and makes many more moves in the same time."""
+    nodes = len(locations)
+    if nodes <= MATRIX_NODES_MAX:
+        travel_nodes = [[matrix[locations[i]][locations[j]] for j in range(nodes)] for i in range(nodes)]
+        time_nodes = [[service[i] + cost for cost in row] for i, row in enumerate(travel_nodes)]
+        return routing.RegisterTransitMatrix(travel_nodes), routing.RegisterTransitMatrix(time_nodes)
+
+    def travel(i: int, j: int) -> int:
+        return matrix[locations[manager.IndexToNode(i)]][locations[manager.IndexToNode(j)]]
+
+    def duration(i: int, j: int) -> int:
+        node = manager.IndexToNode(i)
+        return service[node] + matrix[locations[node]][locations[manager.IndexToNode(j)]]
+
+    return routing.RegisterTransitCallback(travel), routing.RegisterTransitCallback(duration)
+
+
+_FIRST = routing_enums_pb2.FirstSolutionStrategy
+# The portfolio, best first. PATH_CHEAPEST_ARC finds nothing on tight windows (DESIGN.md); these always
+# found a start on the benchmark instances, and which one ends best differs from instance to instance.
+STRATEGIES = ("PARALLEL_CHEAPEST_INSERTION", "CHRISTOFIDES", "LOCAL_CHEAPEST_INSERTION")
+
+
+def _parameters(time_limit_s: float, strategy: str = STRATEGIES[0]) -> Any:
     parameters = pywrapcp.DefaultRoutingSearchParameters()
-    # PATH_CHEAPEST_ARC finds nothing on tight windows (DESIGN.md); parallel cheapest insertion always does.
-    parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    parameters.first_solution_strategy = getattr(_FIRST, strategy)
     parameters.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     parameters.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     return parameters
@@ -163,11 +188,32 @@ def _extract(model: _Model, assignment: Any, seconds: float) -> Solution:
     return Solution(tuple(routes), dropped, travel, status, seconds, tuple(breaks))
 
 
-def solve(problem: Problem, *, time_limit_s: float = 10.0, seed: int = 0) -> Solution:
-    """The best plan found within the time limit (``seed`` is reserved for randomised strategies)."""
+def solve_one(problem: Problem, time_limit_s: float, strategy: str = STRATEGIES[0]) -> Solution:
+    """One search: a first solution by ``strategy``, then guided local search until the time limit."""
     started = time.perf_counter()
     if not problem.vehicles:
         return Solution((), tuple(range(len(problem.tasks))), 0, "no vehicles", 0.0)
     model = _build(problem)
-    assignment = model.routing.SolveWithParameters(_parameters(time_limit_s))
+    assignment = model.routing.SolveWithParameters(_parameters(time_limit_s, strategy))
     return _extract(model, assignment, time.perf_counter() - started)
+
+
+def solve(problem: Problem, *, time_limit_s: float = 10.0, seed: int = 0, workers: int | None = None) -> Solution:
+    """The best plan found within the time limit.
+
+    Routing search is single-threaded, so parallelism comes from processes: each worker runs a different
+    first-solution strategy for the whole time limit, and the best plan wins (fewest priority-weighted
+    drops, then least travel). ``workers`` defaults to the CPU count, at most one per strategy; 1 runs
+    in this process. ``seed`` is reserved for randomised strategies: the strategies are deterministic.
+    """
+    count = max(1, min(workers or os.cpu_count() or 1, len(STRATEGIES)))
+    if count == 1 or not problem.vehicles:
+        return solve_one(problem, time_limit_s)
+    started = time.perf_counter()
+    context = multiprocessing.get_context("spawn")  # no fork of a process that may hold SQLite handles
+    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        runs = list(pool.map(solve_one, [problem] * count, [time_limit_s] * count, STRATEGIES[:count]))
+    penalty = drop_penalties(problem)
+    usable = [r for r in runs if r.status in ("feasible", "optimal")] or runs
+    best = min(usable, key=lambda r: (sum(penalty[problem.tasks[t].priority] for t in r.dropped), r.travel))
+    return Solution(best.routes, best.dropped, best.travel, best.status, time.perf_counter() - started, best.breaks)
