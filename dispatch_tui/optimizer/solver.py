@@ -191,8 +191,8 @@ def _extract(model: _Model, assignment: Any, seconds: float) -> Solution:
 def solve_one(problem: Problem, time_limit_s: float, strategy: str = STRATEGIES[0]) -> Solution:
     """One search: a first solution by ``strategy``, then guided local search until the time limit."""
     started = time.perf_counter()
-    if not problem.vehicles:
-        return Solution((), tuple(range(len(problem.tasks))), 0, "no vehicles", 0.0)
+    if not problem.vehicles:  # nobody works that day: a valid plan in which nothing can be assigned
+        return Solution((), tuple(range(len(problem.tasks))), 0, "feasible", 0.0)
     model = _build(problem)
     assignment = model.routing.SolveWithParameters(_parameters(time_limit_s, strategy))
     return _extract(model, assignment, time.perf_counter() - started)

@@ -134,3 +134,17 @@ def test_a_crash_during_apply_leaves_the_previous_plan_intact(demo_db: Path, eng
     done = subprocess.run([sys.executable, "-c", CRASH, str(demo_db)], capture_output=True, text=True, check=False)
     assert done.returncode == -9, done.stderr[-800:]
     assert dump(make_engine(demo_db)) == before
+
+
+def test_a_day_nobody_works_is_an_empty_plan_not_a_failure(tmp_path: Path) -> None:
+    # Imported technicians work Monday to Friday (the default working week); 2026-12-06 is a Sunday.
+    db = str(tmp_path / "weekdays.db")
+    repo = Path(__file__).resolve().parents[2]
+    for kind in ("technicians", "customers", "requests"):
+        assert (
+            CliRunner().invoke(app, ["--db", db, "import", kind, str(repo / "data" / "demo" / f"{kind}.csv")]).exit_code
+            == 0
+        )
+    result = CliRunner().invoke(app, ["--db", db, "optimize", "--date", "2026-12-06", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["assigned"] == 0
