@@ -20,7 +20,7 @@ from dispatch_tui.domain import AppointmentOrigin, JobStatus
 from dispatch_tui.optimizer.problem import Problem, Solution, Task, Vehicle
 from dispatch_tui.services.assignment import bump_version, retravel
 from dispatch_tui.services.day_plan import DayPlan, job_spec, load_day
-from dispatch_tui.services.scheduling import BREAK_SLIDE_MINUTES, Point, Travel
+from dispatch_tui.services.scheduling import BREAK_SLIDE_MINUTES, Point, TechDay, Travel
 from dispatch_tui.store.models import Appointment, Job, Technician
 
 MOVABLE = {JobStatus.SCHEDULED.value, JobStatus.DISPATCHED.value}
@@ -116,18 +116,7 @@ def build(session: Session, day: date, zone: ZoneInfo, matrix: Matrix) -> Built:
             )
         )  # fmt: skip
         in_play.append(JobInPlay(job.ref, job.version, job.status, before, fixed))
-    vehicles = tuple(
-        Vehicle(
-            ref=d.ref, start=index[d.home], end=index[d.home], shift=d.shift or (0, 0), skills=d.skills,
-            break_=(d.break_start, d.break_start + BREAK_SLIDE_MINUTES, d.break_minutes)
-            if d.break_start is not None and d.break_minutes else None,
-            unavailable=tuple(
-                (max(a.start, (d.shift or (0, 0))[0]), min(a.end, (d.shift or (0, 0))[1]))
-                for a in d.absences if min(a.end, (d.shift or (0, 0))[1]) > max(a.start, (d.shift or (0, 0))[0])
-            ),
-        )
-        for d in days
-    )  # fmt: skip
+    vehicles = tuple(_vehicle(d, index[d.home]) for d in days)
     return Built(plan, Problem(matrix(points), vehicles, tuple(tasks)), in_play)
 
 
@@ -136,6 +125,27 @@ def solve(built: Built, *, time_limit_s: float, seed: int = 0) -> Solution:
     from dispatch_tui.optimizer.solver import solve as run_solver
 
     return run_solver(built.problem, time_limit_s=time_limit_s, seed=seed)
+
+
+def _vehicle(day: TechDay, home: int) -> Vehicle:
+    assert day.shift is not None
+    shift_start, shift_end = day.shift
+    has_break = day.break_start is not None and day.break_minutes
+    return Vehicle(
+        ref=day.ref,
+        start=home,
+        end=home,
+        shift=day.shift,
+        skills=day.skills,
+        break_=(day.break_start, day.break_start + BREAK_SLIDE_MINUTES, day.break_minutes)
+        if has_break and day.break_start is not None
+        else None,
+        # Absences, clipped to the shift: the rest of the day is outside it anyway.
+        unavailable=tuple(
+            (max(a.start, shift_start), min(a.end, shift_end)) for a in day.absences
+            if min(a.end, shift_end) > max(a.start, shift_start)
+        ),
+    )  # fmt: skip
 
 
 def current_travel(built: Built) -> int:
