@@ -19,6 +19,10 @@ def optimize(
     apply: Annotated[
         bool, typer.Option("--apply/--dry-run", help="Write the plan (default: only show the diff).")
     ] = False,
+    max_moves: Annotated[
+        int | None,
+        typer.Option("--max-moves", min=0, help="At most this many planned jobs change technician (or are dropped)."),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Reserved for randomised strategies; runs are repeatable.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
@@ -40,7 +44,8 @@ def optimize(
     engine = context.engine()
     try:
         with exclusive(engine.url.render_as_string(hide_password=False)), Session(engine) as session:
-            built = planner.build(session, the_day, zone, travel_model(context.settings, engine).matrix)
+            matrix = travel_model(context.settings, engine).matrix
+            built = planner.build(session, the_day, zone, matrix, max_moves=max_moves)
             solution = planner.solve(built, time_limit_s=time_limit, seed=seed)
             report = planner.diff(built, solution, the_day)
             if solution.status not in ("feasible", "optimal"):
@@ -58,9 +63,8 @@ def optimize(
                 "date": the_day.isoformat(), "status": solution.status, "applied": apply,
                 "assigned": report.assigned, "unassigned": report.unassigned,
                 "travel_minutes": report.travel_after, "travel_minutes_before": report.travel_before,
-                "overtime_minutes": 0, "moved": report.moved,
-                "added": sum(1 for c in report.changes if c.kind == "add"),
-                "dropped": sum(1 for c in report.changes if c.kind == "drop"),
+                "overtime_minutes": 0, "moved": report.moved, "retimed": report.count("retime"),
+                "added": report.count("add"), "dropped": report.count("drop"),
                 "solve_seconds": round(report.solve_seconds, 2), "skipped": report.skipped,
                 "changes": [
                     {"job_ref": c.job_ref, "kind": c.kind,

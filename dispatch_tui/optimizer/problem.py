@@ -37,7 +37,8 @@ class Task:
     # Locked by a dispatcher, or already under way: stays on this vehicle at this start.
     fixed_vehicle: int | None = None
     fixed_start: int | None = None
-    current_vehicle: int | None = None  # where it is planned now (moving it away costs stability)
+    current_vehicle: int | None = None  # where it is planned now, and from when: the current plan,
+    current_start: int | None = None  # which is also a starting point for the search
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,7 @@ class Problem:
     matrix: list[list[int]]
     vehicles: tuple[Vehicle, ...]
     tasks: tuple[Task, ...]
-    move_cost: int = 0  # added to the objective per task taken away from its current vehicle
-    max_moves: int | None = None  # at most this many tasks may leave their current vehicle
+    max_moves: int | None = None  # at most this many planned tasks may leave their current vehicle
 
 
 @dataclass(frozen=True)

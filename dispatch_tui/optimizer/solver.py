@@ -99,8 +99,17 @@ def _build(problem: Problem) -> _Model:
             routing.VehicleVar(index).SetValues([-1, *allowed])
         routing.AddDisjunction([index], penalties[task.priority])
 
-    breaks: list[Any | None] = []
     solver = routing.solver()
+    if problem.max_moves is not None:
+        # A move is a planned task leaving its vehicle (to another, or dropped): bounded, for stability.
+        leaves = [
+            routing.VehicleVar(manager.NodeToIndex(t)) != task.current_vehicle
+            for t, task in enumerate(tasks)
+            if task.current_vehicle is not None and task.fixed_vehicle is None
+        ]
+        if leaves:
+            solver.Add(solver.Sum(leaves) <= problem.max_moves)
+    breaks: list[Any | None] = []
     visit_times = [service[manager.IndexToNode(i)] if i < routing.Size() else 0 for i in range(routing.Size())]
     for v, vehicle in enumerate(vehicles):
         # Absences are breaks that cannot move: no visit and no driving inside them.
@@ -194,8 +203,28 @@ def solve_one(problem: Problem, time_limit_s: float, strategy: str = STRATEGIES[
     if not problem.vehicles:  # nobody works that day: a valid plan in which nothing can be assigned
         return Solution((), tuple(range(len(problem.tasks))), 0, "feasible", 0.0)
     model = _build(problem)
-    assignment = model.routing.SolveWithParameters(_parameters(time_limit_s, strategy))
+    parameters = _parameters(time_limit_s, strategy)
+    start = _current_plan(model) if problem.max_moves is not None else None
+    if start is not None:  # the current plan has no moves: search from it, within the bound
+        assignment = model.routing.SolveFromAssignmentWithParameters(start, parameters)
+    else:
+        assignment = model.routing.SolveWithParameters(parameters)
     return _extract(model, assignment, time.perf_counter() - started)
+
+
+def _current_plan(model: _Model) -> Any:
+    """The plan as it stands, as a solver assignment; None if the model rejects it (e.g. forced overrides)."""
+    routes: list[list[int]] = [[] for _ in model.problem.vehicles]
+    planned = sorted(
+        (task.current_start or 0, t, task.current_vehicle)
+        for t, task in enumerate(model.problem.tasks)
+        if task.current_vehicle is not None
+    )
+    for _, t, vehicle in planned:
+        assert vehicle is not None
+        routes[vehicle].append(model.manager.NodeToIndex(t))
+    model.routing.CloseModelWithParameters(_parameters(1.0))
+    return model.routing.ReadAssignmentFromRoutes(routes, True)
 
 
 def solve(problem: Problem, *, time_limit_s: float = 10.0, seed: int = 0, workers: int | None = None) -> Solution:

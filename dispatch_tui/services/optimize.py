@@ -53,7 +53,7 @@ class Built:
 @dataclass(frozen=True)
 class Change:
     job_ref: str
-    kind: str  # "add", "move", "drop"
+    kind: str  # "add", "move" (another technician), "retime" (same technician, other time), "drop"
     before: Placement | None
     after: Placement | None
 
@@ -70,12 +70,15 @@ class Report:
     changes: list[Change]
     skipped: list[str] = field(default_factory=list)  # changed by someone else during the solve
 
+    def count(self, kind: str) -> int:
+        return sum(1 for c in self.changes if c.kind == kind)
+
     @property
     def moved(self) -> int:
-        return sum(1 for c in self.changes if c.kind == "move")
+        return self.count("move")
 
 
-def build(session: Session, day: date, zone: ZoneInfo, matrix: Matrix) -> Built:
+def build(session: Session, day: date, zone: ZoneInfo, matrix: Matrix, *, max_moves: int | None = None) -> Built:
     plan = load_day(session, day, zone)
     frame = plan.frame
     days = [d for _, d in sorted(plan.days.items()) if d.shift is not None]
@@ -113,11 +116,12 @@ def build(session: Session, day: date, zone: ZoneInfo, matrix: Matrix) -> Built:
                 fixed_vehicle=vehicle_of[where[0]] if fixed and where else None,
                 fixed_start=where[1].start if fixed and where else None,
                 current_vehicle=vehicle_of.get(where[0]) if where else None,
+                current_start=where[1].start if where else None,
             )
         )  # fmt: skip
         in_play.append(JobInPlay(job.ref, job.version, job.status, before, fixed))
     vehicles = tuple(_vehicle(d, index[d.home]) for d in days)
-    return Built(plan, Problem(matrix(points), vehicles, tuple(tasks)), in_play)
+    return Built(plan, Problem(matrix(points), vehicles, tuple(tasks), max_moves=max_moves), in_play)
 
 
 def solve(built: Built, *, time_limit_s: float, seed: int = 0) -> Solution:
@@ -176,7 +180,8 @@ def diff(built: Built, solution: Solution, day: date) -> Report:
         elif job.before is not None and new is None:
             changes.append(Change(job.ref, "drop", job.before, None))
         elif job.before is not None and new is not None and job.before != new:
-            changes.append(Change(job.ref, "move", job.before, new))
+            kind = "move" if job.before.tech_ref != new.tech_ref else "retime"
+            changes.append(Change(job.ref, kind, job.before, new))
     return Report(
         day=day, status=solution.status, assigned=len(after), unassigned=len(solution.dropped),
         travel_before=current_travel(built), travel_after=solution.travel, solve_seconds=solution.solve_seconds,

@@ -148,3 +148,19 @@ def test_a_day_nobody_works_is_an_empty_plan_not_a_failure(tmp_path: Path) -> No
     result = CliRunner().invoke(app, ["--db", db, "optimize", "--date", "2026-12-06", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["assigned"] == 0
+
+
+@pytest.mark.parametrize("limit", [0, 2])
+def test_max_moves_bounds_how_many_planned_jobs_leave_their_technician(
+    demo_db: Path, engine: Engine, limit: int
+) -> None:
+    before = plan(engine)
+    unbounded = optimize(demo_db)[1]
+    assert unbounded is not None and unbounded["moved"] + unbounded["dropped"] > limit, "the test needs moves"
+    code, report, err = optimize(demo_db, "--apply", "--max-moves", str(limit))
+    assert code == 0, err
+    after = plan(engine)
+    left = [ref for ref, (tech, _) in before.items() if after.get(ref, (None,))[0] != tech]
+    assert len(left) <= limit
+    assert report is not None and report["moved"] + report["dropped"] == len(left)
+    assert check_store(engine, DAY, ZONE) == []
