@@ -1,8 +1,9 @@
-"""`dispatch optimize`: re-plan a day with the optimizer; preview by default, --apply to write."""
+"""`dispatch optimize`: re-plan days with the optimizer; preview by default, --apply to write."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -11,25 +12,40 @@ from cli import exit_codes
 from cli.context import app_context
 from cli.output import fail, print_json, stderr, stdout
 
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from dispatch_tui.services.optimize import Built, Report
+
+SUMMED = ("assigned", "unassigned", "travel_minutes", "travel_minutes_before", "overtime_minutes", "moved",
+          "retimed", "added", "dropped", "solve_seconds")  # fmt: skip
+
 
 def optimize(
     ctx: typer.Context,
-    day: Annotated[str, typer.Option("--date", "-d", help="The day: YYYY-MM-DD, today or tomorrow.")] = "tomorrow",
-    time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, max=3600, help="Seconds of search.")] = 30.0,
+    day: Annotated[
+        str, typer.Option("--date", "-d", help="The (first) day: YYYY-MM-DD, today or tomorrow.")
+    ] = "tomorrow",
+    days: Annotated[int, typer.Option("--days", min=1, max=14, help="How many days, from --date on.")] = 1,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", min=0.1, max=3600, help="Seconds of search per day.")
+    ] = 30.0,
     apply: Annotated[
         bool, typer.Option("--apply/--dry-run", help="Write the plan (default: only show the diff).")
     ] = False,
     max_moves: Annotated[
         int | None,
-        typer.Option("--max-moves", min=0, help="At most this many planned jobs change technician (or are dropped)."),
+        typer.Option(
+            "--max-moves", min=0, help="At most this many planned jobs change technician (or are dropped), per day."
+        ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Reserved for randomised strategies; runs are repeatable.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Assign and sequence the day's jobs: urgent and promised work first, qualified technicians, short drives.
 
-    Locked jobs and jobs under way stay put. Cron-ready: no terminal needed; a second run while one holds
-    the lock exits 75.
+    Locked jobs and jobs under way stay put. With --apply every day is written in one transaction.
+    Cron-ready: no terminal needed; a second run while one holds the lock exits 75.
     """
     from sqlmodel import Session
 
@@ -40,51 +56,75 @@ def optimize(
 
     context = app_context(ctx)
     zone = context.settings.zone
-    the_day = parse_day(day, zone)
+    first = parse_day(day, zone)
     engine = context.engine()
+    results: list[tuple[Built, Report]] = []
     try:
         with exclusive(engine.url.render_as_string(hide_password=False)), Session(engine) as session:
             matrix = travel_model(context.settings, engine).matrix
-            built = planner.build(session, the_day, zone, matrix, max_moves=max_moves)
-            solution = planner.solve(built, time_limit_s=time_limit, seed=seed)
-            report = planner.diff(built, solution, the_day)
-            if solution.status not in ("feasible", "optimal"):
-                fail(f"the optimizer found no plan ({solution.status}); nothing changed", exit_codes.FAILED)
+            travel = point_travel(context.settings, engine)
+            for offset in range(days):
+                the_day = first + timedelta(days=offset)
+                built = planner.build(session, the_day, zone, matrix, max_moves=max_moves)
+                solution = planner.solve(built, time_limit_s=time_limit, seed=seed)
+                if solution.status not in ("feasible", "optimal"):
+                    fail(f"the optimizer found no plan for {the_day} ({solution.status}); nothing changed",
+                         exit_codes.FAILED)  # fmt: skip
+                report = planner.diff(built, solution, the_day)
+                if apply:  # each day's plan lands before the next day is built from the store
+                    planner.apply(session, built, report, zone, travel)
+                    session.flush()
+                results.append((built, report))
             if apply:
-                planner.apply(session, built, report, zone, point_travel(context.settings, engine))
                 session.commit()
     except Busy as busy:
         fail(str(busy), exit_codes.BUSY)
-    for line in report.skipped:
-        stderr.print(f"skipped: {line}", highlight=False, markup=False)
+    for _, report in results:
+        for line in report.skipped:
+            stderr.print(f"skipped: {line}", highlight=False, markup=False)
+    summaries = [_summary(built, report, zone, apply) for built, report in results]
     if as_json:
-        print_json(
-            {
-                "date": the_day.isoformat(), "status": solution.status, "applied": apply,
-                "assigned": report.assigned, "unassigned": report.unassigned,
-                "travel_minutes": report.travel_after, "travel_minutes_before": report.travel_before,
-                "overtime_minutes": 0, "moved": report.moved, "retimed": report.count("retime"),
-                "added": report.count("add"), "dropped": report.count("drop"),
-                "solve_seconds": round(report.solve_seconds, 2), "skipped": report.skipped,
-                "changes": [
-                    {"job_ref": c.job_ref, "kind": c.kind,
-                     "from": c.before.tech_ref if c.before else None, "to": c.after.tech_ref if c.after else None,
-                     "start": built.plan.frame.instant(c.after.start).astimezone(zone).isoformat(timespec="minutes")
-                     if c.after else None}
-                    for c in report.changes
-                ],
-            }
-        )  # fmt: skip
+        if len(summaries) == 1:
+            print_json(summaries[0])
+        else:
+            totals: dict[str, Any] = {key: sum(s[key] for s in summaries) for key in SUMMED}
+            totals["solve_seconds"] = round(totals["solve_seconds"], 2)
+            statuses = {s["status"] for s in summaries}
+            print_json({"date": first.isoformat(), "days": summaries, "applied": apply,
+                        "status": statuses.pop() if len(statuses) == 1 else "feasible", **totals})  # fmt: skip
         return
+    for built, report in results:
+        _print(built, report, apply)
+
+
+def _summary(built: Built, report: Report, zone: ZoneInfo, applied: bool) -> dict[str, Any]:
     frame = built.plan.frame
-    table = Table("job", "change", "from", "to", box=None, title=f"Optimizer plan for {the_day.isoformat()}",
+    return {
+        "date": report.day.isoformat(), "status": report.status, "applied": applied,
+        "assigned": report.assigned, "unassigned": report.unassigned,
+        "travel_minutes": report.travel_after, "travel_minutes_before": report.travel_before,
+        "overtime_minutes": 0, "moved": report.moved, "retimed": report.count("retime"),
+        "added": report.count("add"), "dropped": report.count("drop"),
+        "solve_seconds": round(report.solve_seconds, 2), "skipped": report.skipped,
+        "changes": [
+            {"job_ref": c.job_ref, "kind": c.kind,
+             "from": c.before.tech_ref if c.before else None, "to": c.after.tech_ref if c.after else None,
+             "start": frame.instant(c.after.start).astimezone(zone).isoformat(timespec="minutes") if c.after else None}
+            for c in report.changes
+        ],
+    }  # fmt: skip
+
+
+def _print(built: Built, report: Report, applied: bool) -> None:
+    frame = built.plan.frame
+    table = Table("job", "change", "from", "to", box=None, title=f"Optimizer plan for {report.day.isoformat()}",
                   title_justify="left")  # fmt: skip
     for c in report.changes:
         before = f"{c.before.tech_ref} {frame.clock(c.before.start)}" if c.before else "queue"
         after = f"{c.after.tech_ref} {frame.clock(c.after.start)}" if c.after else "queue"
         table.add_row(c.job_ref, c.kind, before, after)
     stdout.print(table)
-    verb = "applied" if apply else "dry run (use --apply to write it)"
+    verb = "applied" if applied else "dry run (use --apply to write it)"
     stdout.print(
         f"{report.assigned} assigned, {report.unassigned} unassigned, travel {report.travel_before} → "
         f"{report.travel_after} min, {report.moved} moved, {report.solve_seconds:.1f} s; {verb}",

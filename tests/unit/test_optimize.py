@@ -164,3 +164,21 @@ def test_max_moves_bounds_how_many_planned_jobs_leave_their_technician(
     assert len(left) <= limit
     assert report is not None and report["moved"] + report["dropped"] == len(left)
     assert check_store(engine, DAY, ZONE) == []
+
+
+def test_several_days_in_one_run(demo_db: Path, tmp_path: Path, engine: Engine) -> None:
+    second = tmp_path / "tuesday.csv"
+    second.write_text(
+        "ref,customer_ref,skill,duration_min,priority,window_start,window_end,description,source\n"
+        "W1,C0001,electrical,60,2,2026-12-02T09:00,2026-12-02T12:00,Sockets dead,phone\n"
+        "W2,C0002,plumbing,45,3,2026-12-02T13:00,2026-12-02T16:00,Leak,web\n"
+    )
+    assert CliRunner().invoke(app, ["--db", str(demo_db), "import", "requests", str(second)]).exit_code == 0
+    code, report, err = optimize(demo_db, "--days", "2", "--apply")
+    assert code == 0 and report is not None, err
+    days = report["days"]
+    assert [d["date"] for d in days] == ["2026-12-01", "2026-12-02"]  # type: ignore[index]
+    assert report["assigned"] == sum(d["assigned"] for d in days)  # type: ignore[union-attr]
+    with engine.connect() as c:
+        planned = {r[0] for r in c.execute(text("SELECT j.ref FROM appointment a JOIN job j ON j.id = a.job_id"))}
+    assert {"W1", "W2"} <= planned
