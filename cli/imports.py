@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -59,7 +58,7 @@ def import_command(
                 fmt,
                 zone=settings.zone,
                 working_days=settings.working_days,
-                actor=f"{_user()} (import)",
+                actor=f"{context.actor} (import)",
                 dry_run=dry_run,
                 on_progress=on_progress,
             )
@@ -85,13 +84,6 @@ def import_command(
         + (" (dry run: nothing written)" if dry_run else ""),
         highlight=False,
     )
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 class _progress:

@@ -85,8 +85,6 @@ class Settings(BaseSettings):
         default=[0, 1, 2, 3, 4],
         description="Weekdays (0 = Monday) on which an imported shift applies: the default working week.",
     )
-    day_start: str = Field(default="08:00", description="Start of the working day (HH:MM) where none is given.")
-    day_end: str = Field(default="17:00", description="End of the working day (HH:MM) where none is given.")
 
     @classmethod
     def settings_customise_sources(
@@ -114,14 +112,6 @@ class Settings(BaseSettings):
         if not value or any(not 0 <= day <= 6 for day in value):
             raise ValueError("working_days must list weekdays 0 (Monday) to 6 (Sunday)")
         return sorted(set(value))
-
-    @field_validator("day_start", "day_end")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        from dispatch_tui.localtime import parse_clock
-
-        parse_clock(value)
-        return value
 
     @cached_property
     def zone(self) -> ZoneInfo:
