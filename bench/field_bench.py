@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dispatch_tui.optimizer.problem import Problem, Task, Vehicle
+from dispatch_tui.optimizer.solver import STRATEGIES
 from dispatch_tui.travel.haversine import travel_minutes
 
 SKILLS = ("electrical", "plumbing", "hvac", "gas", "appliance", "network")
@@ -248,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--solvers", default="ours,vroom")
     args = parser.parse_args(argv)
     solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
-    workers = args.workers if args.workers is not None else f"default (cpu {os.cpu_count()}, max 3)"
+    workers = args.workers if args.workers is not None else f"default (cpu {os.cpu_count()}, max {len(STRATEGIES)})"
     print(
         f"time limit {args.time_limit:g} s; ours: workers {workers}; VROOM: exploration_level={VROOM_EXPLORATION}, "
         f"nb_threads=1, timeout {args.time_limit:g} s; VROOM priorities P1..P4 = "

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
@@ -17,8 +22,10 @@ if TYPE_CHECKING:
 
     from dispatch_tui.services.optimize import Built, Report
 
-SUMMED = ("assigned", "unassigned", "travel_minutes", "travel_minutes_before", "overtime_minutes", "moved",
-          "retimed", "added", "dropped", "solve_seconds")  # fmt: skip
+T = TypeVar("T")
+SUMMED = ("assigned", "unassigned", "travel_minutes", "travel_minutes_before", "overtime_minutes",
+          "overtime_minutes_before", "lateness_minutes", "lateness_minutes_before", "moved", "retimed", "added",
+          "dropped", "solve_seconds")  # fmt: skip
 
 
 def optimize(
@@ -39,7 +46,27 @@ def optimize(
             "--max-moves", min=0, help="At most this many planned jobs change technician (or are dropped), per day."
         ),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Reserved for randomised strategies; runs are repeatable.")] = 0,
+    overtime: Annotated[
+        int | None,
+        typer.Option(
+            "--overtime",
+            min=0,
+            max=600,
+            help="Minutes past the shift end a technician may be planned "
+            "(default: the optimizer_overtime_minutes setting, 0).",
+        ),
+    ] = None,
+    move_cost: Annotated[
+        int | None,
+        typer.Option(
+            "--move-cost",
+            min=0,
+            max=1440,
+            help="Minutes of driving a move to another technician must "
+            "save (default: the optimizer_move_cost setting, 15).",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the randomised construction: same seed, same plan.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Assign and sequence the day's jobs: urgent and promised work first, qualified technicians, short drives.
@@ -55,8 +82,16 @@ def optimize(
     from dispatch_tui.services.travel import point_travel, travel_model
 
     context = app_context(ctx)
-    zone = context.settings.zone
+    settings = context.settings
+    zone = settings.zone
+    policy = planner.Policy(
+        max_moves=max_moves,
+        move_cost=settings.optimizer_move_cost if move_cost is None else move_cost,
+        overtime_minutes=settings.optimizer_overtime_minutes if overtime is None else overtime,
+        overtime_cost=settings.optimizer_overtime_cost,
+    )
     first = parse_day(day, zone)
+    now = datetime.now(UTC)  # today's past is history: nothing is planned into it
     engine = context.engine()
     results: list[tuple[Built, Report]] = []
     try:
@@ -65,8 +100,9 @@ def optimize(
             travel = point_travel(context.settings, engine)
             for offset in range(days):
                 the_day = first + timedelta(days=offset)
-                built = planner.build(session, the_day, zone, matrix, max_moves=max_moves)
-                solution = planner.solve(built, time_limit_s=time_limit, seed=seed)
+                built = planner.build(session, the_day, zone, matrix, policy, now=now)
+                with solving(f"optimizing {the_day}", time_limit) as wait:
+                    solution = wait(partial(planner.solve, built, time_limit_s=time_limit, seed=seed))
                 if solution.status not in ("feasible", "optimal"):
                     fail(f"the optimizer found no plan for {the_day} ({solution.status}); nothing changed",
                          exit_codes.FAILED)  # fmt: skip
@@ -97,13 +133,39 @@ def optimize(
         _print(built, report, apply)
 
 
+@contextmanager
+def solving(label: str, seconds: float) -> Iterator[Callable[[Callable[[], T]], T]]:
+    """Run a solve; on a terminal, show a bar filling over its time limit (cron and pipes see nothing)."""
+    if not stderr.is_terminal:
+        yield lambda work: work()
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=stderr,
+                  transient=True) as bar:  # fmt: skip
+        task = bar.add_task(label, total=seconds)
+
+        def wait(work: Callable[[], T]) -> T:
+            started = time.monotonic()
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                future = pool.submit(work)
+                while not future.done():
+                    bar.update(task, completed=min(seconds, time.monotonic() - started))
+                    time.sleep(0.1)
+            return future.result()
+
+        yield wait
+
+
 def _summary(built: Built, report: Report, zone: ZoneInfo, applied: bool) -> dict[str, Any]:
     frame = built.plan.frame
     return {
         "date": report.day.isoformat(), "status": report.status, "applied": applied,
         "assigned": report.assigned, "unassigned": report.unassigned,
-        "travel_minutes": report.travel_after, "travel_minutes_before": report.travel_before,
-        "overtime_minutes": 0, "moved": report.moved, "retimed": report.count("retime"),
+        "travel_minutes": report.after.travel, "travel_minutes_before": report.before.travel,
+        "overtime_minutes": report.after.overtime, "overtime_minutes_before": report.before.overtime,
+        "lateness_minutes": report.after.lateness, "lateness_minutes_before": report.before.lateness,
+        "moved": report.moved, "retimed": report.count("retime"),
         "added": report.count("add"), "dropped": report.count("drop"),
         "solve_seconds": round(report.solve_seconds, 2), "skipped": report.skipped,
         "changes": [
@@ -126,7 +188,9 @@ def _print(built: Built, report: Report, applied: bool) -> None:
     stdout.print(table)
     verb = "applied" if applied else "dry run (use --apply to write it)"
     stdout.print(
-        f"{report.assigned} assigned, {report.unassigned} unassigned, travel {report.travel_before} → "
-        f"{report.travel_after} min, {report.moved} moved, {report.solve_seconds:.1f} s; {verb}",
+        f"{report.assigned} assigned, {report.unassigned} unassigned, travel {report.before.travel} → "
+        f"{report.after.travel} min, overtime {report.before.overtime} → {report.after.overtime} min, late "
+        f"{report.before.lateness} → {report.after.lateness} min, {report.moved} moved, "
+        f"{report.solve_seconds:.1f} s; {verb}",
         highlight=False,
     )

@@ -23,6 +23,7 @@ class Vehicle:
     break_: tuple[int, int, int] | None = None
     capacity: int | None = None  # benchmark instances only; field service has none
     unavailable: tuple[tuple[int, int], ...] = ()  # absences inside the shift: no work, no driving
+    overtime: int = 0  # may come home up to this many units after the shift ends, at Problem.overtime_cost each
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,10 @@ class Problem:
     vehicles: tuple[Vehicle, ...]
     tasks: tuple[Task, ...]
     max_moves: int | None = None  # at most this many planned tasks may leave their current vehicle
+    # Stability: what serving a planned task on another vehicle costs, in travel units (a move must save
+    # more driving than this). Overtime: cost per unit worked after a vehicle's shift end (within its cap).
+    move_cost: int = 0
+    overtime_cost: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,3 +68,13 @@ class Solution:
     status: str  # "optimal", "feasible", "no solution", ...
     solve_seconds: float
     breaks: tuple[tuple[int, int] | None, ...] = field(default=())  # (start, end) per vehicle
+    returns: tuple[int, ...] = field(default=())  # when each vehicle is back at its end location
+    objective: int | None = None  # the solver's objective (travel, drops, moves, overtime); None: no plan
+
+    def overtime(self, problem: Problem) -> int:
+        """Units worked after shift ends, over all vehicles that went out."""
+        return sum(
+            max(0, back - vehicle.shift[1])
+            for vehicle, back, route in zip(problem.vehicles, self.returns, self.routes, strict=False)
+            if route
+        )

@@ -43,6 +43,25 @@ class JobInPlay:
     fixed: bool
 
 
+@dataclass(frozen=True)
+class Policy:
+    """How freely a re-plan may change things (settings, overridden per run)."""
+
+    max_moves: int | None = None  # at most this many planned jobs change technician or leave the plan
+    move_cost: int = 0  # minutes of driving a move must save
+    overtime_minutes: int = 0  # past the shift end, per technician
+    overtime_cost: int = 2  # per minute of overtime, in minutes of driving
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What a plan costs: minutes driven, worked past shift ends, and arriving after promised windows."""
+
+    travel: int
+    overtime: int
+    lateness: int
+
+
 @dataclass
 class Built:
     plan: DayPlan
@@ -64,8 +83,8 @@ class Report:
     status: str
     assigned: int
     unassigned: int
-    travel_before: int
-    travel_after: int
+    before: Figures
+    after: Figures
     solve_seconds: float
     changes: list[Change]
     skipped: list[str] = field(default_factory=list)  # changed by someone else during the solve
@@ -78,9 +97,21 @@ class Report:
         return self.count("move")
 
 
-def build(session: Session, day: date, zone: ZoneInfo, matrix: Matrix, *, max_moves: int | None = None) -> Built:
+def build(
+    session: Session,
+    day: date,
+    zone: ZoneInfo,
+    matrix: Matrix,
+    policy: Policy | None = None,
+    *,
+    now: datetime | None = None,
+) -> Built:
+    """The day as an optimizer problem. With ``now`` inside the day, the part that has passed is history:
+    visits planned to start before it stay where they are, and nothing new starts before it."""
+    policy = policy or Policy()
     plan = load_day(session, day, zone)
     frame = plan.frame
+    cutoff = min(max(frame.minute(now), 0), frame.length) if now is not None else 0
     days = [d for _, d in sorted(plan.days.items()) if d.shift is not None]
     vehicle_of = {d.ref: v for v, d in enumerate(days)}
     placed = {visit.job_ref: (d.ref, visit) for d in plan.days.values() for visit in d.visits}
@@ -102,16 +133,21 @@ def build(session: Session, day: date, zone: ZoneInfo, matrix: Matrix, *, max_mo
     for job in sorted(jobs, key=lambda j: j.ref):
         spec = job_spec(session, job, frame)
         where = placed.get(job.ref)
-        fixed = where is not None and (where[1].locked or job.status not in MOVABLE)
+        fixed = where is not None and (where[1].locked or job.status not in MOVABLE or where[1].start < cutoff)
         if fixed and (where is None or where[0] not in vehicle_of):
             continue  # a fixed visit on a day off (forced earlier): leave it out of the plan entirely
+        window = (max(spec.window[0], cutoff), spec.window[1])
+        if not fixed and window[0] > window[1]:
+            if where is None:
+                continue  # its window has passed: nothing the optimizer can do today
+            fixed = True  # planned past its window (a forced override): leave it as the dispatcher set it
         if spec.point not in index:
             index[spec.point] = len(points)
             points.append(spec.point)
         before = Placement(where[0], where[1].start) if where else None
         tasks.append(
             Task(
-                ref=job.ref, location=index[spec.point], duration=spec.duration, window=spec.window,
+                ref=job.ref, location=index[spec.point], duration=spec.duration, window=window,
                 skill=spec.skill, priority=job.priority,
                 fixed_vehicle=vehicle_of[where[0]] if fixed and where else None,
                 fixed_start=where[1].start if fixed and where else None,
@@ -120,8 +156,10 @@ def build(session: Session, day: date, zone: ZoneInfo, matrix: Matrix, *, max_mo
             )
         )  # fmt: skip
         in_play.append(JobInPlay(job.ref, job.version, job.status, before, fixed))
-    vehicles = tuple(_vehicle(d, index[d.home]) for d in days)
-    return Built(plan, Problem(matrix(points), vehicles, tuple(tasks), max_moves=max_moves), in_play)
+    vehicles = tuple(_vehicle(d, index[d.home], policy.overtime_minutes) for d in days)
+    problem = Problem(matrix(points), vehicles, tuple(tasks), max_moves=policy.max_moves, move_cost=policy.move_cost,
+                      overtime_cost=policy.overtime_cost)  # fmt: skip
+    return Built(plan, problem, in_play)
 
 
 def solve(built: Built, *, time_limit_s: float, seed: int = 0) -> Solution:
@@ -131,7 +169,7 @@ def solve(built: Built, *, time_limit_s: float, seed: int = 0) -> Solution:
     return run_solver(built.problem, time_limit_s=time_limit_s, seed=seed)
 
 
-def _vehicle(day: TechDay, home: int) -> Vehicle:
+def _vehicle(day: TechDay, home: int, overtime: int) -> Vehicle:
     assert day.shift is not None
     shift_start, shift_end = day.shift
     has_break = day.break_start is not None and day.break_minutes
@@ -140,6 +178,7 @@ def _vehicle(day: TechDay, home: int) -> Vehicle:
         start=home,
         end=home,
         shift=day.shift,
+        overtime=overtime,
         skills=day.skills,
         break_=(day.break_start, day.break_start + BREAK_SLIDE_MINUTES, day.break_minutes)
         if has_break and day.break_start is not None
@@ -152,19 +191,31 @@ def _vehicle(day: TechDay, home: int) -> Vehicle:
     )  # fmt: skip
 
 
-def current_travel(built: Built) -> int:
-    """What the day's current plan drives, under the same matrix the optimizer uses."""
+def figures(built: Built, placements: dict[int, Placement]) -> Figures:
+    """Travel, overtime and lateness of a plan (task index -> placement), under the optimizer's matrix:
+    the same measure for the plan as it stands and for the optimizer's, so that before -> after compares."""
     problem = built.problem
     by_vehicle: dict[str, list[tuple[int, int]]] = {}
-    for task, job in zip(problem.tasks, built.jobs, strict=True):
-        if job.before is not None:
-            by_vehicle.setdefault(job.before.tech_ref, []).append((job.before.start, task.location))
-    total = 0
+    lateness = 0
+    for t, placement in placements.items():
+        task = problem.tasks[t]
+        by_vehicle.setdefault(placement.tech_ref, []).append((placement.start, t))
+        lateness += max(0, placement.start - task.window[1])
+    travel = overtime = 0
     for vehicle in problem.vehicles:
-        stops = [location for _, location in sorted(by_vehicle.get(vehicle.ref, []))]
-        path = [vehicle.start, *stops, vehicle.end] if stops else []
-        total += sum(problem.matrix[a][b] for a, b in pairwise(path))
-    return total
+        stops = sorted(by_vehicle.get(vehicle.ref, []))
+        if not stops:
+            continue
+        path = [vehicle.start, *(problem.tasks[t].location for _, t in stops), vehicle.end]
+        travel += sum(problem.matrix[a][b] for a, b in pairwise(path))
+        last_start, last = stops[-1]
+        back = last_start + problem.tasks[last].duration + problem.matrix[problem.tasks[last].location][vehicle.end]
+        overtime += max(0, back - vehicle.shift[1])
+    return Figures(travel, overtime, lateness)
+
+
+def current_plan(built: Built) -> dict[int, Placement]:
+    return {t: job.before for t, job in enumerate(built.jobs) if job.before is not None}
 
 
 def diff(built: Built, solution: Solution, day: date) -> Report:
@@ -184,7 +235,7 @@ def diff(built: Built, solution: Solution, day: date) -> Report:
             changes.append(Change(job.ref, kind, job.before, new))
     return Report(
         day=day, status=solution.status, assigned=len(after), unassigned=len(solution.dropped),
-        travel_before=current_travel(built), travel_after=solution.travel, solve_seconds=solution.solve_seconds,
+        before=figures(built, current_plan(built)), after=figures(built, after), solve_seconds=solution.solve_seconds,
         changes=changes,
     )  # fmt: skip
 

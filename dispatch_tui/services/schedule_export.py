@@ -175,7 +175,7 @@ def _unassigned(session: Session, plan: DayPlan, travel: Travel) -> tuple[tuple[
             for option in insertions(tech_day, spec, plan.frame, travel)
         ]
         if not options:
-            result.append((job.ref, tuple(why_unplaceable(plan, spec))))
+            result.append((job.ref, tuple(why_unplaceable(plan, spec, travel))))
             continue
         _, best_start, best_tech = min(options)
         techs = len({tech for _, _, tech in options})

@@ -100,6 +100,10 @@ class TechDay:
             return self
         return self._with_visits(tuple(v for v in self.visits if v.job_ref != job_ref))
 
+    def emptied(self) -> TechDay:
+        """The same day with nothing planned: what the shift, break and absences alone allow."""
+        return self._with_visits(())
+
     def with_visit(self, visit: Visit) -> TechDay:
         return self._with_visits(tuple(sorted((*self.visits, visit), key=lambda v: (v.start, v.job_ref))))
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from cli.main import app
+from dispatch_tui.config import Settings
 from dispatch_tui.services.demo import build_demo
 from dispatch_tui.services.demo_data import DemoSpec
 from dispatch_tui.store import make_engine, upgrade
@@ -182,3 +183,38 @@ def test_several_days_in_one_run(demo_db: Path, tmp_path: Path, engine: Engine) 
     with engine.connect() as c:
         planned = {r[0] for r in c.execute(text("SELECT j.ref FROM appointment a JOIN job j ON j.id = a.job_id"))}
     assert {"W1", "W2"} <= planned
+
+
+def test_overtime_within_its_cap_serves_more_of_an_over_full_day(tmp_path: Path) -> None:
+    db = tmp_path / "full.db"
+    engine = make_engine(db)
+    upgrade(engine)
+    build_demo(engine, DemoSpec(day=DAY, technicians=3, requests=40), ZONE, now=BEFORE_THE_DAY)
+    code, strict, err = optimize(db)
+    assert code == 0 and strict is not None, err
+    assert strict["unassigned"] > 0 and strict["overtime_minutes"] == 0, "the day must be over-full"
+    code, stretched, err = optimize(db, "--overtime", "90")
+    assert code == 0 and stretched is not None, err
+    assert stretched["assigned"] > strict["assigned"]
+    assert 0 < stretched["overtime_minutes"] <= 3 * 90
+    assert {"overtime_minutes_before", "lateness_minutes", "lateness_minutes_before"} <= set(stretched)
+
+
+def test_on_the_day_itself_the_past_stays_as_it_was_and_nothing_new_starts_before_now(
+    demo_db: Path, engine: Engine
+) -> None:
+    from sqlmodel import Session
+
+    from dispatch_tui.services import optimize as planner
+    from dispatch_tui.services.travel import travel_model
+
+    settings = Settings(db=str(demo_db), timezone="Europe/Paris")
+    noon = datetime(2026, 12, 1, 12, 0, tzinfo=ZONE)
+    with Session(engine) as session:
+        built = planner.build(session, DAY, ZONE, travel_model(settings, engine).matrix, now=noon)
+        report = planner.diff(built, planner.solve(built, time_limit_s=1), DAY)
+    cutoff = built.plan.frame.minute(noon)
+    assert [c for c in report.changes if c.before and c.before.start < cutoff] == []
+    assert [c for c in report.changes if c.after and c.after.start < cutoff] == []
+    assert any(job.before and job.before.start < cutoff for job in built.jobs), "the test needs a morning plan"
+    assert report.changes, "and something to re-plan in the afternoon"

@@ -95,3 +95,34 @@ def test_a_search_stopped_by_its_time_limit_still_returns_its_plan() -> None:
     assert solution.status == "feasible"
     assert sum(len(route) for route in solution.routes) + len(solution.dropped) == 120
     assert sum(len(route) for route in solution.routes) >= 100
+
+
+def test_a_visit_forced_outside_its_window_and_shift_stays_where_it_was_forced() -> None:
+    # A dispatcher forced LOCKED to 17:30, after its window and the shift: the day is still planned.
+    forced = job("LOCKED", 5, window=(480, 600), fixed_vehicle=0, fixed_start=1050)
+    routes = plan(Problem(MATRIX, (tech("A", "hvac", unavailable=((1040, 1100),)),), (forced, job("J2", 3))))
+    assert routes["A"] == [("J2", routes["A"][0][1]), ("LOCKED", 1050)]
+
+
+def test_a_move_cost_keeps_planned_work_with_its_technician_unless_the_saving_is_larger() -> None:
+    # J1 at x=10 is planned on B, who lives at x=30; A lives at 0 and has J0 there. Moving J1 to A saves
+    # B's 40 units and costs A 20: a net saving of 20.
+    vehicles = (Vehicle("A", 0, 0, DAY, frozenset({"hvac"})), Vehicle("B", 3, 3, DAY, frozenset({"hvac"})))
+    tasks = (job("J1", 1, current_vehicle=1, current_start=600), job("J0", 0, minutes=30))
+    cheap = plan(Problem(MATRIX, vehicles, tasks))
+    sticky = plan(Problem(MATRIX, vehicles, tasks, move_cost=100))
+    assert sorted(ref for ref, _ in cheap["A"]) == ["J0", "J1"]  # moved for a net 20
+    assert [ref for ref, _ in sticky["B"]] == ["J1"]  # a saving of 20 < 100: stays with B
+
+
+def test_overtime_serves_more_within_its_cap_and_is_reported() -> None:
+    # Five one-hour jobs at x=10 for a 4-hour shift: 3 fit (20 units of driving); with 2 h of overtime, 5 fit.
+    short = (480, 720)
+    tasks = tuple(job(f"J{i}", 1, window=(480, 900)) for i in range(5))
+    strict = solve(Problem(MATRIX, (Vehicle("A", 0, 0, short, frozenset({"hvac"})),), tasks), time_limit_s=1)
+    assert len(strict.dropped) == 2 and strict.overtime(Problem(MATRIX, (), ())) == 0
+    allowed = Problem(MATRIX, (Vehicle("A", 0, 0, short, frozenset({"hvac"}), overtime=120),), tasks, overtime_cost=1)
+    solution = solve(allowed, time_limit_s=1)
+    assert solution.dropped == ()
+    assert 0 < solution.overtime(allowed) <= 120
+    assert solution.returns[0] == max(v.start for v in solution.routes[0]) + 60 + 10

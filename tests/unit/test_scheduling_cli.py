@@ -110,15 +110,32 @@ def test_schedule_json_follows_the_contract(store: Path) -> None:
         ],
     }  # fmt: skip
     reasons = {u["job_ref"]: u["reasons"] for u in plan["unassigned"]}
-    assert reasons["R2"] == ["no technician with skill plumbing is free in 13:00-15:00"]
+    assert reasons["R2"] == [  # the only plumber is at the dentist for the whole window
+        "no technician with skill plumbing can reach it in 13:00-15:00, even with nothing else planned",
+        "Ben Okafor is off 13:00–17:00 (dentist)",
+    ]
     assert reasons["R3"][0].startswith("not assigned yet: 1 technician(s) could take it, best T1 at")
+
+
+def test_a_job_that_would_fit_an_empty_day_is_reported_as_everyone_full(store: Path, tmp_path: Path) -> None:
+    dispatch(store, "assign", "R1", "T1", "--start", "2026-12-01T09:30")  # Ana, the only hvac, 09:30-10:30
+    extra = tmp_path / "urgent.csv"
+    extra.write_text(
+        "ref,customer_ref,skill,duration_min,priority,window_start,window_end,description,source\n"
+        "R4,C1,hvac,60,1,2026-12-01T09:45,2026-12-01T10:00,Fan noise,phone\n"
+    )
+    assert dispatch(store, "import", "requests", str(extra))[0] == 0
+    code, out, _ = dispatch(store, "schedule", "--date", "2026-12-01", "--format", "json")
+    assert code == 0
+    reasons = {u["job_ref"]: u["reasons"] for u in json.loads(out)["unassigned"]}
+    assert reasons["R4"] == ["all 1 technician(s) with skill hvac are full in 09:45-10:00"]
 
 
 def test_schedule_table_and_calendar(store: Path, tmp_path: Path) -> None:
     dispatch(store, "assign", "R1", "T1", "--start", "2026-12-01T09:30")
     code, out, _ = dispatch(store, "schedule", "--date", "2026-12-01")
     assert code == 0 and "T1 Ana Silva: out 09:28, home 10:32, break 12:00–12:30" in out
-    assert "no technician with skill plumbing is free" in out
+    assert "no technician with skill plumbing can reach it" in out
     code, out, _ = dispatch(store, "schedule", "--date", "2026-12-01", "--format", "ics", "--tech", "T1")
     assert code == 0
     events = Calendar.from_ical(out).walk("VEVENT")
