@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -35,7 +36,7 @@ def candidates(
     with Session(engine) as session:
         try:
             options = rank_candidates(session, job, zone=zone, travel=point_travel(context.settings, engine),
-                                      day=first, days=days, limit=limit)  # fmt: skip
+                                      day=first, days=days, limit=limit, now=datetime.now(UTC))  # fmt: skip
         except UnknownJob as missing:
             fail(str(missing), exit_codes.REJECTED)
     if as_json:

@@ -22,7 +22,10 @@ def default_demo_db() -> Path:
 def demo_command(
     ctx: typer.Context,
     db: Annotated[
-        str | None, typer.Option("--db", help="Where to build it (default: demo.db in the user's data directory).")
+        str | None,
+        typer.Option(
+            "--db", help="Where to build it (default: the global --db, else demo.db in the user's data directory)."
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Same seed, same city.")] = 7,
     technicians: Annotated[int, typer.Option(min=2, max=900, help="How many technicians.")] = 12,
@@ -56,7 +59,7 @@ def demo_command(
         for path in write_demo_files(generate_demo(spec), files):
             stdout.print(f"wrote {path}", highlight=False)
         return
-    target = db or str(default_demo_db())
+    target = db or _global_db_flag(ctx) or str(default_demo_db())
     url = database_url(target)
     if replace:
         if not url.startswith("sqlite:///"):
@@ -89,3 +92,14 @@ def demo_command(
     stdout.print(f"{summary.technicians} technicians, {summary.customers} customers, {summary.requests} requests")
     stdout.print(table)
     stdout.print(f"Try: dispatch --db {target} jobs list --date {summary.day.isoformat()}", highlight=False)
+
+
+def _global_db_flag(ctx: typer.Context) -> str | None:
+    """`dispatch --db X demo` means X too. Only a flag typed on this command line counts: a DISPATCH_DB in
+    the environment names the everyday store, which a demo (and its --replace) must never touch."""
+    root = ctx.find_root()
+    source = root.get_parameter_source("db_option")  # Typer's own click: compare the name, not the enum class
+    if getattr(source, "name", None) != "COMMANDLINE":
+        return None
+    value = root.params.get("db_option")
+    return str(value) if value else None

@@ -8,6 +8,7 @@ an override in the audit trail instead. A locked appointment never moves, forced
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -63,6 +64,23 @@ class Change:
             "locked": self.locked,
             "override": list(self.override),
         }
+
+
+def hold(session: Session, job_ref: str, tech_refs: Collection[str] = ()) -> None:
+    """Hold what a booking reads until the transaction ends, so that concurrent bookings are checked
+    one after another: two dispatchers assigning one job get one winner, and two bookings of one
+    technician are never both checked against a day without the other. PostgreSQL: row locks, job first,
+    then technicians in id order (one order everywhere: no deadlock). SQLite: the database's write lock
+    now (BEGIN IMMEDIATE) rather than at the first write, after the checks."""
+    if session.get_bind().dialect.name == "sqlite":
+        connection = session.connection()
+        if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # (a write already made holds it already)
+        return
+    session.exec(select(Job.id).where(Job.ref == job_ref).with_for_update()).all()
+    if tech_refs:
+        query = select(Technician.id).where(col(Technician.ref).in_(sorted(set(tech_refs))))
+        session.exec(query.order_by(col(Technician.id)).with_for_update()).all()
 
 
 def _job(session: Session, ref: str, expected_version: int | None) -> Job:
@@ -133,6 +151,7 @@ def assign(
     force: bool = False,
     expected_version: int | None = None,
 ) -> Change:
+    hold(session, job_ref, [tech_ref])
     job = _job(session, job_ref, expected_version)
     if _appointment(session, job) is not None or job.status not in ASSIGNABLE:
         raise Refused([f"{job.ref} is already {job.status}: use move to change its technician or time"])
@@ -170,8 +189,10 @@ def move(
     force: bool = False,
     expected_version: int | None = None,
 ) -> Change:
+    hold(session, job_ref)
     job = _job(session, job_ref, expected_version)
     appointment, old_tech = _placed(session, job, "moved")
+    hold(session, job_ref, [old_tech.ref, tech_ref or old_tech.ref])
     tech = _technician(session, tech_ref) if tech_ref else old_tech
     reasons = _check(session, job, tech, start, zone, travel)
     if reasons and not force:
@@ -193,6 +214,7 @@ def move(
 def unassign(
     session: Session, job_ref: str, *, zone: ZoneInfo, travel: Travel, actor: str, expected_version: int | None = None
 ) -> Change:
+    hold(session, job_ref)
     job = _job(session, job_ref, expected_version)
     appointment, tech = _placed(session, job, "unassigned")
     old_start = appointment.start
@@ -208,6 +230,7 @@ def unassign(
 def set_locked(
     session: Session, job_ref: str, locked: bool, *, zone: ZoneInfo, actor: str, expected_version: int | None = None
 ) -> Change:
+    hold(session, job_ref)
     job = _job(session, job_ref, expected_version)
     appointment = _appointment(session, job)
     if appointment is None:

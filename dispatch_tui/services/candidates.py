@@ -7,7 +7,7 @@ like a familiar face, and that technician knows the site). Nothing already plann
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,11 +15,12 @@ from sqlmodel import Session, col, select
 
 from dispatch_tui.services.day_plan import DayPlan, job_spec, load_day
 from dispatch_tui.services.insertion import TIGHT_MINUTES, WAIT_CAP_MINUTES, Insertion, insertions, legs_to_try
-from dispatch_tui.services.scheduling import JobSpec, Travel
+from dispatch_tui.services.scheduling import JobSpec, Travel, check_insert
 from dispatch_tui.services.travel import prefetch
 from dispatch_tui.store.models import Appointment, Job, Technician
 
 FAMILIAR_BONUS = 10.0  # score minutes: worth about ten minutes of extra driving
+UNREACHABLE_DETAILS = 3  # technicians whose reason is spelled out for a job nobody can reach
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,10 @@ def rank_candidates(
     day: date | None = None,
     days: int = 1,
     limit: int = 10,
+    now: datetime | None = None,
 ) -> list[Candidate]:
-    """The best option per technician and day, best first. ``day`` defaults to the day the window opens."""
+    """The best option per technician and day, best first. ``day`` defaults to the day the window opens.
+    With ``now``, no option starts before it: the part of today that has passed is offered to nobody."""
     job = session.exec(select(Job).where(Job.ref == job_ref)).first()
     if job is None:
         raise UnknownJob(f"no job {job_ref!r}")
@@ -58,6 +61,11 @@ def rank_candidates(
     for offset in range(days):
         plan = load_day(session, first + timedelta(days=offset), zone)
         spec = job_spec(session, job, plan.frame)
+        if now is not None:
+            opens = max(spec.window[0], plan.frame.minute(now))
+            if opens > spec.window[1]:
+                continue  # its window has passed on this day
+            spec = replace(spec, window=(opens, spec.window[1]))
         prefetch(travel, (leg for d in plan.days.values() for leg in legs_to_try(d.without(job.ref), spec)))
         for tech_day in plan.days.values():
             found = insertions(tech_day.without(job.ref), spec, plan.frame, travel)
@@ -105,12 +113,23 @@ def last_technician(session: Session, job: Job) -> tuple[str, str] | None:
     return (row[0], row[1]) if row else None
 
 
-def why_unplaceable(plan: DayPlan, spec: JobSpec) -> list[str]:
-    """Why no technician can take ``spec`` on the plan's day, in a dispatcher's words."""
+def why_unplaceable(plan: DayPlan, spec: JobSpec, travel: Travel) -> list[str]:
+    """Why no technician can take ``spec`` on the plan's day, in a dispatcher's words: nobody has the
+    skill, nobody with it works that day, all of them are full in its window, or its window cannot be
+    reached even on an empty day (then each qualified technician's first reason)."""
     qualified = [d for d in plan.days.values() if spec.skill in d.skills]
     if not qualified:
         return [f"no technician has skill {spec.skill}"]
-    if not any(d.shift for d in qualified):
+    working = [d for d in qualified if d.shift]
+    if not working:
         return [f"no technician with skill {spec.skill} works on {plan.frame.day.strftime('%A')}"]
     clock = plan.frame.clock
-    return [f"no technician with skill {spec.skill} is free in {clock(spec.window[0])}-{clock(spec.window[1])}"]
+    window = f"{clock(spec.window[0])}-{clock(spec.window[1])}"
+    if any(insertions(d.emptied(), spec, plan.frame, travel) for d in working):
+        return [f"all {len(working)} technician(s) with skill {spec.skill} are full in {window}"]
+    reasons = [f"no technician with skill {spec.skill} can reach it in {window}, even with nothing else planned"]
+    for day in working[:UNREACHABLE_DETAILS]:
+        problems = check_insert(day.emptied(), spec, spec.window[0], plan.frame, travel)
+        if problems:
+            reasons.append(str(problems[0]))
+    return reasons

@@ -1,9 +1,8 @@
-"""One optimizer run at a time per store: an exclusive, non-blocking file lock.
+"""One optimizer run at a time per store: an exclusive, non-blocking lock.
 
-The lock file sits beside an SQLite store; for a server store it is in the user's runtime directory,
-keyed by the URL (which only serialises runs from this machine: a PostgreSQL advisory lock is the
-follow-up for teams that run the optimizer from several machines). The operating system releases the
-lock when the process dies, so a killed run never leaves a stale lock behind.
+On PostgreSQL a session advisory lock, so that runs from any machine exclude each other; on SQLite a
+file lock beside the store (an SQLite store is on one machine). Either is released by the server or
+the operating system when the process dies, so a killed run never leaves a stale lock behind.
 """
 
 from __future__ import annotations
@@ -28,8 +27,17 @@ def lock_path(db_url: str, name: str) -> Path:
     return Path(user_runtime_dir("dispatch")) / f"{name}-{digest}.lock"
 
 
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for ``pg_try_advisory_lock``, per lock name."""
+    return int.from_bytes(hashlib.sha256(f"dispatch:{name}".encode()).digest()[:8], "big", signed=True)
+
+
 @contextmanager
 def exclusive(db_url: str, name: str = "optimize") -> Iterator[None]:
+    if db_url.startswith("postgresql"):
+        with _advisory(db_url, name):
+            yield
+        return
     path = lock_path(db_url, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
@@ -41,3 +49,22 @@ def exclusive(db_url: str, name: str = "optimize") -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _advisory(db_url: str, name: str) -> Iterator[None]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(db_url, poolclass=NullPool)  # its own connection: the lock lives as long as it
+    try:
+        with engine.connect() as connection:
+            key = advisory_key(name)
+            if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
+                raise Busy(f"another {name} run holds the store's lock; try again when it has finished")
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+    finally:
+        engine.dispose()

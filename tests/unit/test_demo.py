@@ -111,12 +111,12 @@ def test_shipped_demo_files_are_the_generator_output_and_import_cleanly(tmp_path
     out = tmp_path / "files"
     result = runner.invoke(app, ["demo", "--files", str(out), "--date", "2026-12-01"])
     assert result.exit_code == 0, result.output
-    for name in ("technicians", "customers", "requests", "absences"):
+    for name in ("technicians", "customers", "requests", "absences", "rates", "parts"):
         assert (out / f"{name}.csv").read_bytes() == (REPO / "data" / "demo" / f"{name}.csv").read_bytes(), (
             f"data/demo/{name}.csv is stale: regenerate with `dispatch demo --files data/demo --date 2026-12-01`"
         )
     db = tmp_path / "shipped.db"
-    for name in ("technicians", "customers", "requests", "absences"):
+    for name in ("technicians", "customers", "requests", "absences", "rates", "parts"):
         result = runner.invoke(app, ["--db", str(db), "import", name, str(REPO / "data" / "demo" / f"{name}.csv")])
         assert result.exit_code == 0, result.output
 
@@ -132,3 +132,18 @@ def test_demo_command_refuses_to_overwrite_data_without_replace(tmp_path: Path) 
     assert replaced.exit_code == 0, replaced.output
     listed = runner.invoke(app, ["--db", db, "jobs", "list", "--json"])
     assert listed.exit_code == 0 and listed.stdout.count('"ref"') == 10
+
+
+def test_the_global_db_flag_names_the_demo_store_but_the_environment_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flagged = tmp_path / "flagged.db"
+    result = CliRunner().invoke(app, ["--db", str(flagged), "demo", "--requests", "5", "--technicians", "2"])
+    assert result.exit_code == 0, result.output
+    assert flagged.exists()
+    everyday = tmp_path / "everyday.db"
+    monkeypatch.setenv("DISPATCH_DB", str(everyday))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    result = CliRunner().invoke(app, ["demo", "--requests", "5", "--technicians", "2"])
+    assert result.exit_code == 0, result.output
+    assert not everyday.exists()  # the everyday store is never where a demo goes by default
