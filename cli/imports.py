@@ -30,7 +30,9 @@ def import_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate everything, write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Import technicians, customers, requests or absences, upserting by ref.
+    """Import technicians, customers, requests, absences, rates or parts, upserting by ref.
+
+    Rates are keyed by (contract, skill) and parts by sku.
 
     The whole file lands in one transaction or not at all: every bad row is listed as
     `line N, column: reason` on stderr and the exit code is 3.

@@ -39,6 +39,8 @@ class ImportKind(StrEnum):
     CUSTOMERS = "customers"
     REQUESTS = "requests"
     ABSENCES = "absences"
+    RATES = "rates"
+    PARTS = "parts"
 
 
 class FileFormat(StrEnum):
@@ -59,4 +61,11 @@ IMPORT_COLUMNS: dict[ImportKind, tuple[str, ...]] = {
         "description", "source", "lat", "lon", "address",
     ),
     ImportKind.ABSENCES: ("technician_ref", "start", "end", "reason"),
+    ImportKind.RATES: ("contract", "skill", "hourly_rate", "callout_fee", "labor_covered"),
+    ImportKind.PARTS: ("sku", "name", "unit_price"),
 }  # fmt: skip
+
+
+# A rate card line for customers without a contract, and for any skill.
+NO_CONTRACT = "none"
+ANY_SKILL = "*"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import math
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from random import Random
@@ -23,6 +23,8 @@ TECHNICIAN_COLUMNS = IMPORT_COLUMNS[ImportKind.TECHNICIANS]
 CUSTOMER_COLUMNS = IMPORT_COLUMNS[ImportKind.CUSTOMERS]
 REQUEST_COLUMNS = IMPORT_COLUMNS[ImportKind.REQUESTS]
 ABSENCE_COLUMNS = IMPORT_COLUMNS[ImportKind.ABSENCES]
+RATE_COLUMNS = IMPORT_COLUMNS[ImportKind.RATES]
+PART_COLUMNS = IMPORT_COLUMNS[ImportKind.PARTS]
 
 CITY = "Vellmont"
 CENTRE = (45.76, 4.84)
@@ -210,6 +212,29 @@ SKILLS: dict[str, tuple[int, tuple[int, ...], tuple[str, ...], tuple[str, ...]]]
         ("Walk-in freezer at -2 C and rising", "Display fridge warm, stock at risk"),
     ),
 }
+# The price list: a list, not a draw, so that invoices from the demo are easy to check by hand.
+# contract -> (skill -> (hourly_rate, callout_fee, labor_covered)); "*" is any skill.
+RATE_CARD: dict[str, dict[str, tuple[str, str, str]]] = {
+    "none": {
+        "*": ("85.00", "45.00", "false"),
+        "boiler": ("95.00", "55.00", "false"),
+        "security": ("90.00", "45.00", "false"),
+    },
+    "standard": {"*": ("78.00", "0.00", "false"), "refrigeration": ("92.00", "0.00", "false")},
+    "gold": {"*": ("0.00", "0.00", "true")},
+}
+PARTS = (
+    ("FLT-16", "Furnace filter 16x25", "18.50"),
+    ("VLV-22", "Ball valve 22 mm", "12.40"),
+    ("CAP-45", "Run capacitor 45/5 uF", "24.90"),
+    ("THM-01", "Programmable thermostat", "89.00"),
+    ("GSK-07", "Door gasket, reach-in fridge", "46.75"),
+    ("BAT-9V", "Keypad battery 9 V", "4.20"),
+    ("PIR-02", "Motion sensor", "38.00"),
+    ("IGN-03", "Boiler ignition electrode", "31.60"),
+    ("BRK-20", "Circuit breaker 20 A", "15.30"),
+    ("HSE-15", "Washer inlet hose 1.5 m", "9.95"),
+)
 SOURCES = {"phone": 40, "web": 30, "email": 15, "back_office": 10, "technician": 5}
 SHIFTS = (
     (("08:00", "17:00"), ("12:00", "12:30")),
@@ -232,6 +257,8 @@ class DemoData:
     customers: list[dict[str, str]]
     requests: list[dict[str, str]]
     absences: list[dict[str, str]]
+    rates: list[dict[str, str]] = field(default_factory=list)
+    parts: list[dict[str, str]] = field(default_factory=list)
 
 
 def _pick(rng: Random, weighted: dict[str, int]) -> str:
@@ -434,11 +461,28 @@ def generate_demo(spec: DemoSpec) -> DemoData:
     skills = [s for s in SKILLS if held.get(s, 0) >= 2] or [s for s in SKILLS if s in held] or list(SKILLS)
     customers, places = _customers(rng, max(10, spec.requests * 2 // 3))
     requests = _requests(rng, spec, customers, places, skills)
-    return DemoData(technicians, customers, requests, _absences(rng, spec, technicians))
+    absences = _absences(rng, spec, technicians)
+    return DemoData(technicians, customers, requests, absences, _rates(held), _parts())
+
+
+def _rates(held: dict[str, int]) -> list[dict[str, str]]:
+    """The rate card, limited to skills somebody holds (a rate for an unknown skill is refused on import)."""
+    rows = []
+    for contract, by_skill in RATE_CARD.items():
+        for skill, (hourly, callout, covered) in by_skill.items():
+            if skill == "*" or skill in held:
+                values = (contract, skill, hourly, callout, covered)
+                rows.append(dict(zip(RATE_COLUMNS, values, strict=True)))
+    return rows
+
+
+def _parts() -> list[dict[str, str]]:
+    return [dict(zip(PART_COLUMNS, part, strict=True)) for part in PARTS]
 
 
 def write_demo_files(data: DemoData, directory: Path) -> list[Path]:
-    """Write the four import files (CSV, header row, UTF-8, "\\n" line endings) into ``directory``."""
+    """Write the import files (CSV, header row, UTF-8, "\\n" line endings) into ``directory``, in import order;
+    a demo shaped without a price list (benchmarks) writes no rates or parts file."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, columns, rows in (
@@ -446,7 +490,11 @@ def write_demo_files(data: DemoData, directory: Path) -> list[Path]:
         ("customers", CUSTOMER_COLUMNS, data.customers),
         ("requests", REQUEST_COLUMNS, data.requests),
         ("absences", ABSENCE_COLUMNS, data.absences),
+        ("rates", RATE_COLUMNS, data.rates),
+        ("parts", PART_COLUMNS, data.parts),
     ):
+        if name in ("rates", "parts") and not rows:
+            continue
         path = directory / f"{name}.csv"
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")

@@ -203,3 +203,81 @@ class TravelCacheEntry(SQLModel, table=True):
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     __table_args__ = (CheckConstraint("minutes >= 0", name="ck_travelcache_minutes"),)
+
+
+class Rate(SQLModel, table=True):
+    """A line of a rate card: what a contract pays per hour and per call-out for a skill (``*``: any).
+
+    ``contract`` is ``none`` for customers without a contract. The most specific line wins:
+    (contract, skill) > (contract, ``*``) > (``none``, skill) > (``none``, ``*``).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract: str = Field(max_length=100)
+    skill: str = Field(max_length=64)
+    hourly_rate_cents: int
+    callout_fee_cents: int
+    labor_covered: bool = Field(default=False)
+
+    __table_args__ = (
+        UniqueConstraint("contract", "skill", name="uq_rate_contract_skill"),
+        CheckConstraint("hourly_rate_cents >= 0 AND callout_fee_cents >= 0", name="ck_rate_amounts"),
+    )
+
+
+class Part(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(unique=True, index=True, max_length=64)
+    name: str = Field(max_length=200)
+    unit_price_cents: int
+
+    __table_args__ = (CheckConstraint("unit_price_cents >= 0", name="ck_part_price"),)
+
+
+class JobPart(SQLModel, table=True):
+    """Parts used on a visit, at the unit price of the moment they were recorded (what the invoice shows)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False, index=True))
+    part_id: int = Field(foreign_key="part.id", index=True)
+    quantity: int
+    unit_price_cents: int
+
+    __table_args__ = (
+        UniqueConstraint("job_id", "part_id", name="uq_jobpart_job_part"),
+        CheckConstraint("quantity > 0", name="ck_jobpart_quantity"),
+        CheckConstraint("unit_price_cents >= 0", name="ck_jobpart_price"),
+    )
+
+
+class Feedback(SQLModel, table=True):
+    """The customer's rating of a visit: one per job (a later rating replaces it)."""
+
+    job_id: int = Field(sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), primary_key=True))
+    rating: int
+    comment: str = Field(default="")
+    actor: str = Field(max_length=100)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="ck_feedback_rating"),)
+
+
+class FollowUp(SQLModel, table=True):
+    """A follow-up request (``job_id``) and the visit that ended needs_follow_up and asked for it.
+
+    A table of its own rather than a column on job: adding a foreign-key column to job would make SQLite
+    copy the job table, and dropping the old copy with foreign keys on would cascade to every event.
+    """
+
+    job_id: int = Field(sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), primary_key=True))
+    of_job_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+
+
+class BillingExport(SQLModel, table=True):
+    """A job that went out in a billing export: the next export skips it unless asked to repeat."""
+
+    job_id: int = Field(sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), primary_key=True))
+    exported_at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(max_length=100)

@@ -46,6 +46,8 @@ COLUMNS = {
         "address",
     ],
     "absences": ["technician_ref", "start", "end", "reason"],
+    "rates": ["contract", "skill", "hourly_rate", "callout_fee", "labor_covered"],
+    "parts": ["sku", "name", "unit_price"],
 }
 SOURCES = {"phone", "web", "email", "technician", "back_office"}
 CLOCK = re.compile(r"^\d\d:\d\d$")
@@ -62,6 +64,8 @@ def _tables(data: DemoData) -> dict[str, list[dict[str, str]]]:
         "customers": data.customers,
         "requests": data.requests,
         "absences": data.absences,
+        "rates": data.rates,
+        "parts": data.parts,
     }
 
 
@@ -200,9 +204,11 @@ def test_absences_are_on_the_day(demo: DemoData) -> None:
         assert start < end
 
 
-def test_write_demo_files_writes_four_csv_files_with_header_rows(tmp_path: Path, demo: DemoData) -> None:
+def test_write_demo_files_writes_six_csv_files_with_header_rows(tmp_path: Path, demo: DemoData) -> None:
     paths = write_demo_files(demo, tmp_path)
-    assert [p.name for p in paths] == ["technicians.csv", "customers.csv", "requests.csv", "absences.csv"]
+    assert [p.name for p in paths] == [
+        "technicians.csv", "customers.csv", "requests.csv", "absences.csv", "rates.csv", "parts.csv",
+    ]  # fmt: skip
     tables = _tables(demo)
     for path in paths:
         name = path.stem
@@ -214,6 +220,17 @@ def test_write_demo_files_writes_four_csv_files_with_header_rows(tmp_path: Path,
             rows = list(csv.reader(handle))
         assert rows[0] == COLUMNS[name]
         assert [dict(zip(rows[0], row, strict=True)) for row in rows[1:]] == tables[name]
+
+
+def test_the_rate_card_prices_every_skill_and_customer_the_demo_has(demo: DemoData) -> None:
+    """Every visit the demo completes can be billed: a default line, and one for each contract in use."""
+    lines = {(rate["contract"], rate["skill"]) for rate in demo.rates}
+    assert ("none", "*") in lines
+    contracts = {customer["contract"] for customer in demo.customers if customer["contract"]}
+    assert contracts and all((contract, "*") in lines for contract in contracts)
+    held = {skill for tech in demo.technicians for skill in tech["skills"].split(";")}
+    assert {skill for _, skill in lines} <= held | {"*"}
+    assert len({part["sku"] for part in demo.parts}) == len(demo.parts) >= 5
 
 
 def test_same_spec_gives_byte_identical_files(tmp_path: Path) -> None:

@@ -19,12 +19,15 @@ from dispatch_tui.services.imports import FileFormat, ImportKind, ImportRejected
 from dispatch_tui.store import make_engine, upgrade
 from tests.conftest import WEEKDAYS, ZONE, dump
 from tests.unit.importdata import ABSENCES, CUSTOMERS, REQUESTS, TECHNICIANS
+from tests.unit.workdata import PARTS, RATES
 
 VALID = {
     ImportKind.TECHNICIANS: TECHNICIANS,
     ImportKind.CUSTOMERS: CUSTOMERS,
     ImportKind.REQUESTS: REQUESTS,
     ImportKind.ABSENCES: ABSENCES,
+    ImportKind.RATES: RATES,
+    ImportKind.PARTS: PARTS,
 }
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -1,4 +1,4 @@
-"""Batch import of technicians, customers, requests and absences (schemas in DESIGN.md).
+"""Batch import of technicians, customers, requests, absences, rates and parts (schemas in DESIGN.md).
 
 A file lands whole or not at all: every row is validated and every reference resolved before anything
 is written, all in one transaction; any problem raises ``ImportRejected`` with every ``RowError``.
@@ -15,9 +15,12 @@ from sqlmodel import Session
 
 from dispatch_tui.services.imports.reading import FileFormat, RowError, decode, format_from_path, read_records
 from dispatch_tui.services.imports.rows import (
+    KEY_COLUMN,
     AbsenceRow,
     CustomerRow,
     ImportKind,
+    PartRow,
+    RateRow,
     RequestRow,
     Row,
     TechnicianRow,
@@ -29,6 +32,8 @@ from dispatch_tui.services.imports.writing import (
     Counts,
     write_absences,
     write_customers,
+    write_parts,
+    write_rates,
     write_requests,
     write_technicians,
 )
@@ -113,7 +118,7 @@ def parse_rows(
         if row is not None:
             key = row_key(row)
             if key in first_line:
-                column = "technician_ref" if kind is ImportKind.ABSENCES else "ref"
+                column = KEY_COLUMN.get(kind, "ref")
                 errors.append(RowError(row.line, column, f"duplicate of line {first_line[key]} ({key})"))
             else:
                 first_line[key] = row.line
@@ -132,4 +137,8 @@ def _write(
         return write_customers(session, [r for r in rows if isinstance(r, CustomerRow)])
     if kind is ImportKind.REQUESTS:
         return write_requests(session, [r for r in rows if isinstance(r, RequestRow)], actor, errors)
+    if kind is ImportKind.RATES:
+        return write_rates(session, [r for r in rows if isinstance(r, RateRow)], errors)
+    if kind is ImportKind.PARTS:
+        return write_parts(session, [r for r in rows if isinstance(r, PartRow)])
     return write_absences(session, [r for r in rows if isinstance(r, AbsenceRow)], errors)

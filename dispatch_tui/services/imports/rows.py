@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dispatch_tui.domain import ImportKind, JobSource
+from dispatch_tui.domain import ANY_SKILL, ImportKind, JobSource
 from dispatch_tui.localtime import format_clock, parse_clock, parse_datetime
 from dispatch_tui.services.imports.reading import Record, RowError
 
@@ -74,7 +74,25 @@ class AbsenceRow:
     reason: str
 
 
-Row = TechnicianRow | CustomerRow | RequestRow | AbsenceRow
+@dataclass(frozen=True, slots=True)
+class RateRow:
+    line: int
+    contract: str
+    skill: str
+    hourly_rate_cents: int
+    callout_fee_cents: int
+    labor_covered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PartRow:
+    line: int
+    sku: str
+    name: str
+    unit_price_cents: int
+
+
+Row = TechnicianRow | CustomerRow | RequestRow | AbsenceRow | RateRow | PartRow
 Parser = Callable[[str], Any]
 
 _SKILL_NAME = re.compile(r"^[a-z0-9][a-z0-9 _./+-]{0,63}$")
@@ -150,6 +168,21 @@ def _skill_list(value: str) -> tuple[str, ...]:
     if not names:
         raise ValueError("needs at least one skill")
     return tuple(dict.fromkeys(_skill_name(name) for name in names))
+
+
+def _rate_skill(value: str) -> str:
+    return ANY_SKILL if value == ANY_SKILL else _skill_name(value)
+
+
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+
+
+def _yes_no(value: str) -> bool:
+    word = value.lower()
+    if word not in _TRUE | _FALSE:
+        raise ValueError(f"must be true or false (yes/no, 1/0), got {value!r}")
+    return word in _TRUE
 
 
 def _email(value: str) -> str:
@@ -234,6 +267,17 @@ def columns_for(kind: ImportKind, zone: ZoneInfo) -> tuple[Column, ...]:
             Column("lon", _degrees(180), required=False),
             Column("address", _text(300), required=False),
         )
+    if kind is ImportKind.RATES:
+        return (
+            # The contract a customer names (customers.contract), or `none` for customers without one.
+            Column("contract", _text(100)),
+            Column("skill", _rate_skill),
+            Column("hourly_rate", _money_cents),
+            Column("callout_fee", _money_cents, required=False, default=0),
+            Column("labor_covered", _yes_no, required=False, default=False),
+        )
+    if kind is ImportKind.PARTS:
+        return (Column("sku", ref), Column("name", _text(200)), Column("unit_price", _money_cents))
     return (
         Column("technician_ref", ref),
         Column("start", moment),
@@ -290,6 +334,17 @@ def _build(kind: ImportKind, line: int, v: dict[str, Any]) -> tuple[Row | None, 
         if v["due_by"] is not None and v["due_by"] < v["window_start"]:
             problems.append(("due_by", "is before the window starts"))
         row = RequestRow(line=line, **v)
+    elif kind is ImportKind.RATES:
+        row = RateRow(
+            line=line,
+            contract=v["contract"],
+            skill=v["skill"],
+            hourly_rate_cents=v["hourly_rate"],
+            callout_fee_cents=v["callout_fee"],
+            labor_covered=v["labor_covered"],
+        )
+    elif kind is ImportKind.PARTS:
+        row = PartRow(line=line, sku=v["sku"], name=v["name"], unit_price_cents=v["unit_price"])
     else:
         if v["end"] <= v["start"]:
             problems.append(("end", "the absence ends before (or when) it starts"))
@@ -303,4 +358,12 @@ def row_key(row: Row) -> str:
     """What identifies a row in its file (duplicates are refused)."""
     if isinstance(row, AbsenceRow):
         return f"{row.technician_ref} {row.start.isoformat()}–{row.end.isoformat()}"
+    if isinstance(row, RateRow):
+        return f"{row.contract} / {row.skill}"
+    if isinstance(row, PartRow):
+        return row.sku
     return row.ref
+
+
+# The column a duplicate row is reported on, by kind (default: ref).
+KEY_COLUMN = {ImportKind.ABSENCES: "technician_ref", ImportKind.RATES: "skill", ImportKind.PARTS: "sku"}

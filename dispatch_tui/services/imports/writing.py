@@ -16,14 +16,17 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlmodel import Session
 
+from dispatch_tui.domain import ANY_SKILL
 from dispatch_tui.services.imports.reading import RowError
-from dispatch_tui.services.imports.rows import AbsenceRow, CustomerRow, RequestRow, TechnicianRow
+from dispatch_tui.services.imports.rows import AbsenceRow, CustomerRow, PartRow, RateRow, RequestRow, TechnicianRow
 from dispatch_tui.store.models import (
     Absence,
     Customer,
     Job,
     JobEvent,
     JobStatus,
+    Part,
+    Rate,
     ShiftPattern,
     Site,
     Skill,
@@ -41,6 +44,8 @@ T_SHIFT = ShiftPattern.__table__  # type: ignore[attr-defined]
 T_ABSENCE = Absence.__table__  # type: ignore[attr-defined]
 T_JOB = Job.__table__  # type: ignore[attr-defined]
 T_EVENT = JobEvent.__table__  # type: ignore[attr-defined]
+T_RATE = Rate.__table__  # type: ignore[attr-defined]
+T_PART = Part.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -381,4 +386,64 @@ def write_absences(session: Session, rows: list[AbsenceRow], errors: list[RowErr
     if new:
         conn.execute(insert(T_ABSENCE), new)
         counts.created += len(new)
+    return counts
+
+
+# --- rates and parts ---------------------------------------------------------------------------------
+
+
+def write_rates(session: Session, rows: list[RateRow], errors: list[RowError]) -> Counts:
+    """Upsert rate card lines by (contract, skill). A named skill must exist: a typo would never match a job."""
+    conn = session.connection()
+    skills = _skill_ids(session)
+    for row in rows:
+        if row.skill != ANY_SKILL and row.skill not in skills:
+            known = ", ".join(sorted(skills)) or "none yet: import technicians first"
+            errors.append(RowError(row.line, "skill", f"no technician has skill {row.skill!r} (known: {known}, or *)"))
+    if errors:
+        return Counts()
+    stored = {(r.contract, r.skill): r for r in conn.execute(select(T_RATE))}
+    counts = Counts()
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for row in rows:
+        values = {
+            "hourly_rate_cents": row.hourly_rate_cents,
+            "callout_fee_cents": row.callout_fee_cents,
+            "labor_covered": row.labor_covered,
+        }
+        old = stored.get((row.contract, row.skill))
+        if old is None:
+            new.append({"contract": row.contract, "skill": row.skill, **values})
+        elif all(getattr(old, key) == value for key, value in values.items()):
+            counts.unchanged += 1
+        else:
+            changed.append({"id": old.id, **values})
+            counts.updated += 1
+    _update_by_id(session, T_RATE, changed)
+    _insert_many(session, T_RATE, new)
+    counts.created += len(new)
+    return counts
+
+
+def write_parts(session: Session, rows: list[PartRow]) -> Counts:
+    """Upsert the parts catalogue by sku. A new price applies to parts recorded from now on, not to past visits."""
+    conn = session.connection()
+    stored = {r.sku: r for r in conn.execute(select(T_PART))}
+    counts = Counts()
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for row in rows:
+        values = {"name": row.name, "unit_price_cents": row.unit_price_cents}
+        old = stored.get(row.sku)
+        if old is None:
+            new.append({"sku": row.sku, **values})
+        elif old.name == row.name and old.unit_price_cents == row.unit_price_cents:
+            counts.unchanged += 1
+        else:
+            changed.append({"id": old.id, **values})
+            counts.updated += 1
+    _update_by_id(session, T_PART, changed)
+    _insert_many(session, T_PART, new)
+    counts.created += len(new)
     return counts

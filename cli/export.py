@@ -1,0 +1,200 @@
+"""`dispatch export billing|timesheets`: invoice lines and time sheets for a period, for other systems."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TextIO
+from zoneinfo import ZoneInfo
+
+import typer
+
+from cli import exit_codes
+from cli.context import app_context
+from cli.output import fail, stderr, stdout
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from dispatch_tui.services.billing import BillLine
+
+app = typer.Typer(help="Billing lines and time sheets for a period.", no_args_is_help=True)
+
+_WORDS = {"today": 0, "yesterday": -1, "tomorrow": 1}
+From = Annotated[str, typer.Option("--from", help="First day: YYYY-MM-DD, today or yesterday.")]
+To = Annotated[str, typer.Option("--to", help="Last day, included: YYYY-MM-DD, today or yesterday.")]
+Out = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    JSON = "json"
+    XLSX = "xlsx"
+
+
+def parse_period(first: str, last: str, zone: ZoneInfo) -> tuple[date, date]:
+    days = []
+    for option, text in (("--from", first), ("--to", last)):
+        word = text.strip().lower()
+        if word in _WORDS:
+            days.append(datetime.now(zone).date() + timedelta(days=_WORDS[word]))
+            continue
+        try:
+            days.append(date.fromisoformat(word))
+        except ValueError:
+            fail(f"{option} {text!r}: give YYYY-MM-DD, today or yesterday", exit_codes.USAGE)
+    if days[1] < days[0]:
+        fail(f"--to {days[1]} is before --from {days[0]}", exit_codes.USAGE)
+    return days[0], days[1]
+
+
+@app.command("billing")
+def billing(
+    ctx: typer.Context,
+    first: From,
+    last: To,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="csv, json or xlsx (xlsx needs -o).")] = (
+        ExportFormat.CSV
+    ),
+    output: Out = None,
+    include_exported: Annotated[
+        bool, typer.Option("--include-exported", help="Repeat visits an earlier export already sent.")
+    ] = False,
+) -> None:
+    """One line per visit finished in the period (completed or needs_follow_up), with its amounts.
+
+    Exported visits are marked: the next export skips them unless --include-exported. A visit that
+    cannot be billed (no rate for its contract and skill, no arrival time) is listed and nothing is
+    exported or marked (exit 3). The file is written whole or not at all.
+    """
+    from sqlmodel import Session
+
+    from dispatch_tui.services.billing import BillingRejected, billing_lines, mark_exported, totals
+    from dispatch_tui.store.models import utcnow
+
+    if fmt is ExportFormat.XLSX and output is None:
+        fail("--format xlsx writes a file: give -o FILE.xlsx", exit_codes.USAGE)
+    context = app_context(ctx)
+    settings = context.settings
+    zone = settings.zone
+    period = parse_period(first, last, zone)
+    with Session(context.engine()) as session:
+        try:
+            lines = billing_lines(
+                session, *period, zone=zone, tax_rate=settings.tax_rate, include_exported=include_exported
+            )
+        except BillingRejected as rejected:
+            for problem in rejected.problems:
+                stderr.print(f"cannot bill {problem}", highlight=False, markup=False, soft_wrap=True)
+            fail(f"{len(rejected.problems)} visit(s) cannot be billed: nothing was exported", exit_codes.REJECTED)
+        temp = None
+        try:
+            if output is None:
+                _write(lines, fmt, sys.stdout, None, zone)
+            else:
+                temp = output.with_name(f".{output.name}.{os.getpid()}.part")
+                _write(lines, fmt, None, temp, zone)
+            mark_exported(session, lines, actor=context.actor, at=utcnow())
+            session.commit()
+            if temp is not None and output is not None:
+                os.replace(temp, output)
+                temp = None
+        except OSError as exc:
+            session.rollback()
+            fail(f"cannot write {output or 'stdout'}: {exc.strerror or exc}; nothing was marked exported")
+        finally:
+            if temp is not None:
+                temp.unlink(missing_ok=True)
+    sums = totals(lines)
+    message = f"exported {len(lines):,} visit(s), total {sums['total']}" + (f" to {output}" if output else "")
+    if not lines:
+        message = "nothing to export: no finished visit in the period" + (
+            "" if include_exported else " that was not exported already (--include-exported repeats them)"
+        )
+    stderr.print(message, highlight=False, markup=False)
+
+
+def _write(
+    lines: Sequence[BillLine], fmt: ExportFormat, stream: TextIO | None, path: Path | None, zone: ZoneInfo
+) -> None:
+    from dispatch_tui.services import billing
+
+    if fmt is ExportFormat.XLSX:
+        assert path is not None
+        billing.write_xlsx(lines, path, zone)
+        return
+    if path is not None:
+        with path.open("w", encoding="utf-8", newline="") as out:
+            _write(lines, fmt, out, None, zone)
+        return
+    assert stream is not None
+    if fmt is ExportFormat.CSV:
+        billing.write_csv(lines, stream, zone)
+    else:
+        import json
+
+        stream.write(json.dumps(billing.json_rows(lines, zone), ensure_ascii=False, indent=2) + "\n")
+
+
+class SheetFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+@app.command("timesheets")
+def timesheets(
+    ctx: typer.Context,
+    first: From,
+    last: To,
+    fmt: Annotated[SheetFormat, typer.Option("--format", "-f", help="table, csv or json.")] = SheetFormat.TABLE,
+    output: Out = None,
+) -> None:
+    """Per technician and day, in minutes: shift, travel, work, break, idle, overtime (from the status events).
+
+    Travel runs from en_route to on_site, work from on_site to the end of the visit; idle is the shift
+    less break, travel and work; overtime is travel and work outside the shift hours.
+    """
+    import csv
+    import io
+    import json
+
+    from sqlmodel import Session
+
+    from dispatch_tui.services import timesheets as sheets_service
+
+    context = app_context(ctx)
+    zone = context.settings.zone
+    period = parse_period(first, last, zone)
+    with Session(context.engine()) as session:
+        sheets = sheets_service.timesheets(session, *period, zone=zone)
+    rows = [sheet.as_dict() for sheet in sheets]
+    if fmt is SheetFormat.TABLE and output is None:
+        from rich.table import Table
+
+        table = Table(*sheets_service.COLUMNS[:1], *sheets_service.COLUMNS[2:], box=None)
+        for row in rows:
+            table.add_row(*(str(row[column]) for column in sheets_service.COLUMNS if column != "technician_name"))
+        stdout.print(table)
+        return
+    if fmt is SheetFormat.JSON:
+        text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=sheets_service.COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        temp = output.with_name(f".{output.name}.{os.getpid()}.part")
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, output)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+    stderr.print(f"wrote {len(rows)} time sheet line(s) to {output}", highlight=False, markup=False)

@@ -1,0 +1,180 @@
+"""`dispatch status|complete|feedback`: what happens on the job, entered live or after the fact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli import exit_codes
+from cli.assign import AsJson, IfVersion, _report, _travel
+from cli.context import AppContext, app_context
+from cli.output import fail, print_json, stderr, stdout
+from dispatch_tui.domain import JobStatus
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from dispatch_tui.services.lifecycle import PartUse
+
+At = Annotated[
+    str | None,
+    typer.Option(
+        "--at", help="When it happened: ISO 8601 or HH:MM today; local time without an offset (default: now)."
+    ),
+]
+Note = Annotated[str, typer.Option("--note", help="A note for the audit trail.")]
+Parts = Annotated[
+    list[str] | None,
+    typer.Option("--part", help="A part used, SKU:QTY (repeat for several); SKU alone means 1."),
+]
+
+
+@contextmanager
+def _change(ctx: typer.Context) -> Iterator[tuple[AppContext, Session]]:
+    """One transaction; refusals (exit 3) and conflicts (exit 1) become messages. (No --force here: what
+    happened on site is not a planning rule to override.)"""
+    from sqlmodel import Session
+
+    from dispatch_tui.services.assignment import Conflict, NotFound, Refused
+
+    context = app_context(ctx)
+    with Session(context.engine()) as session:
+        try:
+            yield context, session
+            session.commit()
+        except Refused as refused:
+            session.rollback()
+            for reason in refused.reasons:
+                stderr.print(f"refused: {reason}", highlight=False, markup=False)
+            fail("nothing changed", exit_codes.REJECTED)
+        except NotFound as missing:
+            session.rollback()
+            fail(str(missing), exit_codes.REJECTED)
+        except Conflict as conflict:
+            session.rollback()
+            fail(f"conflict: {conflict}", exit_codes.FAILED)
+
+
+def parse_moment(option: str, text: str | None, context: AppContext) -> datetime | None:
+    if text is None:
+        return None
+    import re
+
+    from dispatch_tui.localtime import parse_datetime
+
+    zone = context.settings.zone
+    if re.fullmatch(r"\d{1,2}:\d{2}", text.strip()):  # a clock time alone: today's, as a dispatcher types it
+        text = f"{datetime.now(zone).date().isoformat()}T{text.strip():0>5}"
+    try:
+        return parse_datetime(text, zone)
+    except (ValueError, OverflowError) as exc:
+        fail(f"{option} {text!r}: {exc}", exit_codes.USAGE)
+
+
+def parse_parts(values: list[str] | None) -> list[PartUse]:
+    parts: list[PartUse] = []
+    for value in values or []:
+        sku, _, quantity = value.partition(":")
+        sku = sku.strip()
+        try:
+            count = int(quantity) if quantity.strip() else 1
+        except ValueError:
+            count = 0
+        if not sku or count <= 0:
+            fail(f"--part {value!r}: give SKU:QTY with a whole quantity above 0, e.g. FLT-20:2", exit_codes.USAGE)
+        parts.append((sku, count))
+    return parts
+
+
+def status(
+    ctx: typer.Context,
+    job: Annotated[str, typer.Argument(help="The job's ref.")],
+    state: Annotated[JobStatus, typer.Argument(help="The new status: one legal step of the lifecycle.")],
+    at: At = None,
+    note: Note = "",
+    part: Parts = None,
+    if_version: IfVersion = None,
+    as_json: AsJson = False,
+) -> None:
+    """Set a job's status: dispatched, en_route, on_site, completed, needs_follow_up, on_hold, cancelled.
+
+    Only legal steps are taken (exit 3 with the reason otherwise). needs_follow_up puts a follow-up
+    request (<ref>-F1) in the queue. Parts (--part) are recorded when the visit ends.
+    """
+    from dispatch_tui.services import lifecycle
+
+    with _change(ctx) as (context, session):
+        change = lifecycle.set_status(
+            session, job, state.value, zone=context.settings.zone, travel=_travel(context, session),
+            actor=context.actor, note=note, expected_version=if_version, at=parse_moment("--at", at, context),
+            parts=parse_parts(part),
+        )  # fmt: skip
+        extra = lifecycle.follow_ups(session, job)[-1:] if state is JobStatus.NEEDS_FOLLOW_UP else []
+    _finish(change, context, as_json, "set", extra)
+
+
+def complete(
+    ctx: typer.Context,
+    job: Annotated[str, typer.Argument(help="The job's ref.")],
+    at: At = None,
+    started: Annotated[
+        str | None,
+        typer.Option("--started", help="When the technician arrived, if never set on_site (ISO 8601 or HH:MM today)."),
+    ] = None,
+    part: Parts = None,
+    note: Note = "",
+    if_version: IfVersion = None,
+    as_json: AsJson = False,
+) -> None:
+    """Job complete, in one action, from dispatched, en_route or on_site.
+
+    Steps never recorded (en route, on site) are recorded too, marked as such in the audit trail: the
+    arrival at --started, else at the planned start (the drive before it for en route), so that the work
+    is timed and billed. Exit 3 when the times would be out of order or in the future.
+    """
+    from dispatch_tui.services import lifecycle
+
+    with _change(ctx) as (context, session):
+        change = lifecycle.complete(
+            session, job, zone=context.settings.zone, travel=_travel(context, session), actor=context.actor,
+            expected_version=if_version, at=parse_moment("--at", at, context),
+            started_at=parse_moment("--started", started, context), parts=parse_parts(part), note=note,
+        )  # fmt: skip
+    _finish(change, context, as_json, "completed", [])
+
+
+def feedback(
+    ctx: typer.Context,
+    job: Annotated[str, typer.Argument(help="The job's ref.")],
+    rating: Annotated[int, typer.Option("--rating", min=1, max=5, help="The customer's rating, 1 (bad) to 5.")],
+    comment: Annotated[str, typer.Option("--comment", help="What the customer said.")] = "",
+    as_json: AsJson = False,
+) -> None:
+    """Record the customer's rating of a finished visit (a later one replaces it)."""
+    from dispatch_tui.services.feedback import record_feedback
+
+    with _change(ctx) as (context, session):
+        rated = record_feedback(session, job, rating, comment, actor=context.actor)
+    if as_json:
+        print_json(
+            {"job_ref": rated.job_ref, "rating": rated.rating, "comment": rated.comment, "replaced": rated.replaced}
+        )
+        return
+    was = f" (was {rated.replaced}/5)" if rated.replaced is not None else ""
+    stdout.print(f"rated {rated.job_ref} {rated.rating}/5{was}", highlight=False)
+
+
+def _finish(change: object, context: AppContext, as_json: bool, verb: str, follow_ups: list[str]) -> None:
+    from dispatch_tui.services.assignment import Change
+
+    assert isinstance(change, Change)
+    if as_json:
+        print_json(change.as_dict(context.settings.zone) | {"follow_up": follow_ups[0] if follow_ups else None})
+        return
+    _report(change, context, False, verb)
+    for ref in follow_ups:
+        stdout.print(f"follow-up request {ref} is in the queue", highlight=False)

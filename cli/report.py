@@ -1,0 +1,107 @@
+"""`dispatch report kpi`: how the service performed over a period (JSON for scripts, tables and charts for people)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from cli.context import app_context
+from cli.export import From, To, parse_period
+from cli.output import print_json, stdout
+
+app = typer.Typer(help="Reports over a period.", no_args_is_help=True)
+
+
+@app.command("kpi")
+def kpi(
+    ctx: typer.Context,
+    first: From,
+    last: To,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every figure as JSON.")] = False,
+) -> None:
+    """Requests by source, waiting times (median, p90), on-time arrival, first-time fix, utilization,
+    travel share, SLA breaches and ratings: overall, by technician and day by day.
+
+    On a terminal the daily trend is also drawn as charts.
+    """
+    from sqlmodel import Session
+
+    from dispatch_tui.services.kpi import kpis
+
+    context = app_context(ctx)
+    zone = context.settings.zone
+    period = parse_period(first, last, zone)
+    with Session(context.engine()) as session:
+        report = kpis(session, *period, zone=zone)
+    if as_json:
+        print_json(report)
+        return
+    _print(report)
+    if stdout.is_terminal and len(report["daily"]) > 1:
+        _charts(report)
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float) and value.is_integer() and not unit.strip().startswith("%"):
+        value = int(value)  # a median of an even count of whole minutes: 12.0 → 12, 12.5 stays
+    return f"{value}{unit}"
+
+
+def _print(report: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    received = report["requests_received"]
+    by_source = ", ".join(f"{source} {count}" for source, count in received["by_source"].items()) or "none"
+    stdout.print(f"KPIs {report['from']} – {report['to']}", style="bold", highlight=False)
+    stdout.print(f"requests received: {received['total']} ({by_source})", highlight=False)
+    for key, label in (("to_scheduled", "created → scheduled"), ("to_on_site", "created → on site")):
+        wait = report["waiting_minutes"][key]
+        stdout.print(
+            f"waiting {label}: median {_fmt(wait['median'], ' min')}, p90 {_fmt(wait['p90'], ' min')} "
+            f"({wait['count']} requests)",
+            highlight=False,
+        )
+    breaches = report["sla_breaches"]
+    listed = (
+        f": {', '.join(breaches['jobs'][:20])}" + (" …" if breaches["count"] > 20 else "") if breaches["count"] else ""
+    )
+    stdout.print(f"SLA breaches: {breaches['count']}{listed}", highlight=False)
+    table = Table("", "done", "on time", "1st fix", "use", "travel", "rating", box=None)
+    table.columns[0].no_wrap = True
+    rows = [("overall", report["overall"])] + [(f"{t['technician_ref']} {t['name']}", t) for t in report["technicians"]]
+    for label, figures in rows:
+        table.add_row(
+            label,
+            str(figures["visits_finished"]),
+            _fmt(figures["on_time_pct"], " %"),
+            _fmt(figures["first_time_fix_pct"], " %"),
+            _fmt(None if figures["utilization"] is None else round(100 * figures["utilization"], 1), " %"),
+            _fmt(None if figures["travel_share"] is None else round(100 * figures["travel_share"], 1), " %"),
+            _fmt(figures["average_rating"]),
+        )
+    stdout.print(table)
+    stdout.print("done: visits finished; use: work / shift; travel: travel / (travel + work)", style="dim")
+
+
+def _charts(report: dict[str, Any]) -> None:
+    """The daily trend as terminal charts (plotext), sized to the terminal."""
+    import sys
+
+    import plotext as plt
+
+    days = [day["day"][5:] for day in report["daily"]]
+    width = max(40, min(stdout.width, 120))
+    figure = plt.figure
+    for title, series in (
+        ("requests received (1st bar) and visits finished (2nd) per day",
+         [[d["requests_received"] for d in report["daily"]], [d["visits_finished"] for d in report["daily"]]]),
+        ("on-time arrival % per day", [[d["on_time_pct"] or 0 for d in report["daily"]]]),
+    ):  # fmt: skip
+        figure.clear()
+        figure.plot_size(width, 14)
+        figure.draw(figure.bar(days, series if len(series) > 1 else series[0]))
+        figure.title(title)
+        sys.stdout.write(str(figure.build()) + "\n")
