@@ -17,10 +17,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Builds the demo store, then opens the console on it (q quits).
 demo: install
 	$(BIN)/dispatch demo --db $(DEMO_DB) --replace
-	@echo
-	$(BIN)/dispatch --db $(DEMO_DB) techs list
+	$(BIN)/dispatch --db $(DEMO_DB)
 
 lint: install
 	$(BIN)/ruff check .
@@ -42,6 +42,8 @@ bench: install
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/candidates_bench.py
 	$(BIN)/python bench/vrptw_bench.py
+	$(BIN)/python bench/field_bench.py
+	$(BIN)/python bench/concurrency_bench.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .ruff_cache .mypy_cache .hypothesis .import_linter_cache

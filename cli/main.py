@@ -6,19 +6,36 @@ from typing import Annotated
 
 import typer
 
-from cli import assign, candidates, db, demo, imports, jobs, optimize, schedule, techs
+from cli import (
+    assign,
+    candidates,
+    db,
+    demo,
+    export,
+    imports,
+    jobs,
+    lifecycle,
+    optimize,
+    report,
+    schedule,
+    serve,
+    techs,
+    tui,
+)
 from cli.context import AppContext
 
 app = typer.Typer(
     name="dispatch",
     help="Field-service dispatch console: import, plan and track the day's work.",
-    no_args_is_help=True,
+    no_args_is_help=False,  # bare `dispatch` opens the console
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(db.app, name="db")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(techs.app, name="techs")
+app.add_typer(export.app, name="export")
+app.add_typer(report.app, name="report")
 app.command("import")(imports.import_command)
 app.command("demo")(demo.demo_command)
 app.command("assign")(assign.assign)
@@ -29,9 +46,16 @@ app.command("unlock")(assign.unlock)
 app.command("candidates")(candidates.candidates)
 app.command("schedule")(schedule.schedule)
 app.command("optimize")(optimize.optimize)
+app.command("backup")(db.backup)
+app.command("restore")(db.restore)
+app.command("status")(lifecycle.status)
+app.command("complete")(lifecycle.complete)
+app.command("feedback")(lifecycle.feedback)
+app.command("tui")(tui.tui)
+app.command("serve")(serve.serve)
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def main(
     ctx: typer.Context,
     db_option: Annotated[
@@ -44,6 +68,8 @@ def main(
     ] = None,
 ) -> None:
     ctx.obj = AppContext(db=db_option, timezone=timezone)
+    if ctx.invoked_subcommand is None:
+        tui.tui(ctx)
 
 
 def run() -> None:

@@ -12,6 +12,7 @@ The TOML file is ``$DISPATCH_CONFIG`` if set, else ``config.toml`` in the user's
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -81,9 +82,41 @@ class Settings(BaseSettings):
         description="When the routing server is down, use the straight-line model instead of failing. Off by "
         "default: silently worse travel times make worse plans.",
     )
+    optimizer_move_cost: int = Field(
+        default=15,
+        ge=0,
+        le=1440,
+        description="Minutes of driving a re-plan must save before it gives a planned job to another technician: "
+        "keeps what customers and technicians were told unless the gain is real. 0: move freely.",
+    )
+    optimizer_overtime_minutes: int = Field(
+        default=0,
+        ge=0,
+        le=600,
+        description="Minutes a technician may be planned past the shift end by the optimizer (0: shifts are hard "
+        "limits). Overridden per run by `dispatch optimize --overtime`.",
+    )
+    optimizer_overtime_cost: int = Field(
+        default=2,
+        ge=0,
+        le=1000,
+        description="What one minute of overtime costs the optimizer, in minutes of driving.",
+    )
     working_days: list[int] = Field(
         default=[0, 1, 2, 3, 4],
         description="Weekdays (0 = Monday) on which an imported shift applies: the default working week.",
+    )
+    keymap: dict[str, str] = Field(
+        default_factory=dict,
+        description='The console\'s key bindings to change: binding id → keys, e.g. {assign = "ctrl+a", '
+        'quit = "q,ctrl+q"}. The ids are listed by the console\'s help screen (?).',
+    )
+    tax_rate: Decimal = Field(
+        default=Decimal("0"),
+        ge=0,
+        le=1,
+        description="Tax on an invoice line's subtotal as a fraction (0.2 for 20 %), used by the billing "
+        "export. Default 0: no tax.",
     )
 
     @classmethod

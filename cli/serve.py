@@ -1,0 +1,32 @@
+"""`dispatch serve`: the console in a browser, for dispatchers without a terminal (textual-serve)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.context import app_context
+from cli.output import stderr
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the dispatcher console over HTTP: each browser tab gets its own console on the same store.
+
+    There is no login: keep it on 127.0.0.1, or behind a reverse proxy that authenticates.
+    """
+    import shlex
+    import sys
+
+    from textual_serve.server import Server
+
+    context = app_context(ctx)
+    context.engine()  # a store that cannot be opened is said here, once, not in every browser tab
+    settings = context.settings
+    command = shlex.join([sys.executable, "-m", "cli", "--db", settings.db, "--timezone", settings.timezone, "tui"])
+    stderr.print(f"serving the console on http://{host}:{port} (Ctrl+C to stop)", highlight=False)
+    Server(command, host=host, port=port, title="dispatch").serve()

@@ -1,0 +1,50 @@
+"""Placing a job where the dispatcher pointed: a technician's row at a time, as on the board's grid.
+
+A pointer lands on a cell of some minutes, not on an exact minute: the first start in that cell the
+rules accept wins (assign for a waiting job, move for a planned one). When none does, the reasons
+for the cell's first minute are what the dispatcher sees, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from dispatch_tui.localtime import local_at
+from dispatch_tui.services.assignment import Change, NotFound, Refused, assign, move
+from dispatch_tui.services.scheduling import Travel
+from dispatch_tui.store.models import Appointment, Job
+
+STEP_MINUTES = 5
+
+
+def place(
+    session: Session,
+    job_ref: str,
+    tech_ref: str,
+    day: date,
+    minute: int,
+    *,
+    span: int = STEP_MINUTES,
+    zone: ZoneInfo,
+    travel: Travel,
+    actor: str,
+) -> Change:
+    """Assign or move ``job_ref`` to ``tech_ref`` at the first feasible start in [minute, minute + span)."""
+    job = session.exec(select(Job).where(Job.ref == job_ref)).first()
+    if job is None:
+        raise NotFound(f"no job {job_ref!r}")
+    planned = session.exec(select(Appointment).where(Appointment.job_id == job.id)).first() is not None
+    first: Refused | None = None
+    for offset in range(0, max(span, 1), STEP_MINUTES):
+        start = local_at(day, minute + offset, zone)
+        try:
+            if planned:
+                return move(session, job_ref, start, tech_ref=tech_ref, zone=zone, travel=travel, actor=actor)
+            return assign(session, job_ref, tech_ref, start, zone=zone, travel=travel, actor=actor)
+        except Refused as refused:
+            first = first or refused
+    assert first is not None
+    raise first

@@ -1,0 +1,165 @@
+"""What the console's workers call: the services, each call in its own Session and transaction.
+
+No Textual here, and every method blocks: call them from thread workers, never on the event loop.
+SQLAlchemy and the services are imported on first use, so the first frame does not wait for them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import threading
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
+
+    from dispatch_tui.config import Settings
+    from dispatch_tui.services.assignment import Change
+    from dispatch_tui.services.board import Board, JobDetail, Patch, TechDetail
+    from dispatch_tui.services.candidates import Candidate
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class Backend:
+    def __init__(self, settings: Settings, now: Callable[[], datetime], actor: str | None = None) -> None:
+        self.settings = settings
+        self.now = now
+        self.actor = actor or current_user()
+        self._engine: Engine | None = None
+        self._travel: Callable[..., int] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                from dispatch_tui.store import ensure_ready, make_engine
+
+                engine = make_engine(self.settings.db)
+                ensure_ready(engine, auto_upgrade=engine.url.get_backend_name() == "sqlite")
+                self._engine = engine
+            return self._engine
+
+    @property
+    def travel(self) -> Callable[..., int]:
+        if self._travel is None:
+            from dispatch_tui.services.travel import point_travel
+
+            self._travel = point_travel(self.settings, self.engine)
+        return self._travel
+
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        from sqlmodel import Session
+
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                if write:
+                    session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def token(self) -> tuple[int, ...]:
+        from dispatch_tui.services.board import change_token
+
+        with self.session() as session:
+            return change_token(session)
+
+    def board(self, day: date, query: str = "", *, on_first_page: Callable[[Board], None] | None = None,
+              first_page: int = 100) -> Board:  # fmt: skip
+        """The whole board for ``day``; ``query`` filters the requests ('skill:boiler source:web oak').
+        ``on_first_page`` is first handed the queue's first ``first_page`` rows with the grid and the team."""
+        from dispatch_tui.services.board import RequestFilter, load_board
+
+        flt = RequestFilter.parse(query)
+        with self.session() as session:
+            return load_board(session, zone=self.settings.zone, now=self.now(), day=day, travel=self.travel, flt=flt,
+                              first_page=first_page, on_first_page=on_first_page)  # fmt: skip
+
+    def patch(self, day: date, query: str, job_refs: Collection[str], tech_refs: Collection[str]) -> Patch:
+        """What a write on ``job_refs`` changed on ``day``'s board (the technicians' rows it touched)."""
+        from dispatch_tui.services.board import RequestFilter, load_patch
+
+        with self.session() as session:
+            return load_patch(session, zone=self.settings.zone, now=self.now(), day=day, travel=self.travel,
+                              job_refs=job_refs, tech_refs=tech_refs, flt=RequestFilter.parse(query))  # fmt: skip
+
+    def job_detail(self, ref: str) -> JobDetail | None:
+        from dispatch_tui.services.board import job_detail
+
+        with self.session() as session:
+            return job_detail(session, ref, self.now())
+
+    def tech_detail(self, ref: str, board: Board) -> TechDetail | None:
+        from dispatch_tui.services.board import tech_detail
+
+        with self.session() as session:
+            return tech_detail(session, ref, self.settings.zone, self.now(), board.grid)
+
+    def candidates(self, ref: str, day: date | None = None) -> list[Candidate]:
+        from dispatch_tui.services.candidates import rank_candidates
+
+        with self.session() as session:
+            return rank_candidates(session, ref, zone=self.settings.zone, travel=self.travel, day=day, now=self.now())
+
+    def assign(self, ref: str, tech_ref: str, start: datetime) -> Change:
+        from dispatch_tui.services.assignment import assign
+
+        with self.session(write=True) as session:
+            return assign(session, ref, tech_ref, start, **self._context())
+
+    def move(self, ref: str, tech_ref: str, start: datetime) -> Change:
+        from dispatch_tui.services.assignment import move
+
+        with self.session(write=True) as session:
+            return move(session, ref, start, tech_ref=tech_ref, **self._context())
+
+    def unassign(self, ref: str) -> Change:
+        from dispatch_tui.services.assignment import unassign
+
+        with self.session(write=True) as session:
+            return unassign(session, ref, **self._context())
+
+    def set_locked(self, ref: str, locked: bool) -> Change:
+        from dispatch_tui.services.assignment import set_locked
+
+        with self.session(write=True) as session:
+            return set_locked(session, ref, locked, zone=self.settings.zone, actor=self.actor)
+
+    def set_status(self, ref: str, status: str) -> Change:
+        from dispatch_tui.services.lifecycle import set_status
+
+        with self.session(write=True) as session:
+            return set_status(session, ref, status, now=self.now(), **self._context())
+
+    def complete(self, ref: str) -> Change:
+        """ "Job complete" in one action: missing en-route/on-site steps are recorded from the plan."""
+        from dispatch_tui.services.lifecycle import complete
+
+        with self.session(write=True) as session:
+            return complete(session, ref, now=self.now(), **self._context())
+
+    def place(self, ref: str, tech_ref: str, day: date, minute: int, span: int) -> Change:
+        from dispatch_tui.services.placement import place
+
+        with self.session(write=True) as session:
+            return place(session, ref, tech_ref, day, minute, span=span, **self._context())
+
+    def _context(self) -> dict[str, Any]:
+        return {"zone": self.settings.zone, "travel": self.travel, "actor": self.actor}
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()

@@ -1,0 +1,53 @@
+"""Every action of the console: its binding id (what `keymap` in the settings refers to), default
+keys and words. The bindings, the help screen and the command palette are all made from this list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding, BindingType
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str  # the binding id: `keymap = {assign = "ctrl+a"}` rebinds it
+    keys: str
+    action: str
+    description: str  # short: the footer shows it
+    help: str
+    show: bool = True
+
+
+BOARD_ACTIONS: tuple[Action, ...] = (
+    Action("assign", "a", "assign", "Assign", "Assign the highlighted request: ranked candidates"),
+    Action("move", "m", "move", "Move", "Move the highlighted visit to another candidate"),
+    Action("unassign", "u", "unassign", "Unassign", "Take the visit off its day: back to the queue"),
+    Action("lock", "l", "lock", "Lock", "Lock or unlock the visit (nobody, nor the optimizer, moves it)"),
+    Action("set_status", "s", "set_status", "Status", "Set the job's status (dispatched, en route, on site, on hold…)"),
+    Action("complete", "c", "complete", "Complete", "Job complete (from on site)"),
+    Action("filter", "slash", "filter", "Filter", "Filter the requests: skill:, source:, status:, text"),
+    Action("optimize", "o", "optimize", "Optimize", "Optimize the shown day: preview, accept all or per technician"),
+    Action("go_to_date", "g", "go_to_date", "Date", "Go to a date"),
+    Action("day_back", "left_square_bracket", "day(-1)", "Day back", "Previous day", show=False),
+    Action("day_forward", "right_square_bracket", "day(1)", "Day forward", "Next day", show=False),
+    Action("today", "t", "today", "Today", "Back to today", show=False),
+    Action("refresh", "r", "refresh", "Reload", "Reload the board now", show=False),
+)
+APP_ACTIONS: tuple[Action, ...] = (
+    Action("help", "question_mark", "help", "Help", "Help: every key"),
+    Action("quit", "q", "quit", "Quit", "Quit"),
+)
+NAVIGATION = (
+    ("tab / shift+tab", "next / previous pane"),
+    ("up down / j k", "move inside a pane"),
+    ("left right", "previous / next visit in the schedule"),
+    ("pageup pagedown home end", "scroll a list"),
+    ("enter", "choose (in a dialog)"),
+    ("escape", "close a dialog (cancels an optimizer run)"),
+    ("ctrl+p", "command palette: every action by name"),
+    ("mouse", "drag a request or a visit onto a technician's row at a time"),
+)
+
+
+def bindings(actions: tuple[Action, ...]) -> list[BindingType]:
+    return [Binding(a.keys, a.action, a.description, show=a.show, id=a.id) for a in actions]

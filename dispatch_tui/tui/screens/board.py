@@ -1,0 +1,442 @@
+"""The board: Requests, Technicians, Schedule and Status, live.
+
+Workers do the store work (thread workers over ``Backend``) and post results back as messages; the
+screen hands them to the panes as attributes. The store is polled every ``poll_interval`` seconds
+with a cheap change token, and reloaded only when it changed (or the minute turned: statuses and
+alerts follow the clock).
+
+A first load paints the queue's first page, the grid and the team before the rest of the queue and
+the alerts. A write is shown from what it touched, read back right away (``Backend.patch``: the job's
+queue row, its technicians' rows); the next change-token check reloads the whole board to reconcile,
+and a reload that began before a write landed is dropped (the patch is newer) and started again.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import get_current_worker
+
+from dispatch_tui.tui.keys import BOARD_ACTIONS, bindings
+from dispatch_tui.tui.widgets.requests_pane import RequestsPane
+from dispatch_tui.tui.widgets.schedule_grid import ScheduleGrid
+from dispatch_tui.tui.widgets.status_pane import StatusPane
+from dispatch_tui.tui.widgets.technicians_pane import TechniciansPane
+from dispatch_tui.tui.widgets.virtual_list import VirtualList
+
+if TYPE_CHECKING:
+    from dispatch_tui.services.assignment import Change
+    from dispatch_tui.services.board import Board, Patch
+    from dispatch_tui.services.candidates import Candidate
+    from dispatch_tui.tui.backend import Backend
+
+MAX_ALERT_NOTICES = 3  # per reload: the markers in the panes show the rest
+MIN_FIRST_PAGE = 50  # queue rows painted before the rest arrive: at least this, or two screens' worth
+FIRST_PAINT_WAIT_S = 0.5  # the loader waits at most this for the first page to be drawn
+
+
+@dataclass(frozen=True)
+class Selection:
+    kind: str  # "job" or "tech"
+    ref: str
+
+
+class BoardScreen(Screen[None]):
+    CSS_PATH = "board.tcss"
+    BINDINGS = bindings(BOARD_ACTIONS)
+
+    class Loaded(Message):
+        """A board read from the store; ``writes``: how many of this screen's writes had landed when it began."""
+
+        def __init__(self, board: Board, writes: int, painted: threading.Event | None = None) -> None:
+            self.board = board
+            self.writes = writes
+            self.painted = painted  # set once the board is on screen (the loader waits for a first page's)
+            super().__init__()
+
+    class Patched(Message):
+        """A write landed: what it changed, read back (None if that read failed: reload instead)."""
+
+        def __init__(self, notice: str, change: Change, day: date, patch: Patch | None) -> None:
+            self.notice = notice
+            self.change = change
+            self.day = day  # the board day the patch was read for
+            self.patch = patch
+            super().__init__()
+
+    class Failed(Message):
+        def __init__(self, reason: str) -> None:
+            self.reason = reason
+            super().__init__()
+
+    def __init__(self, backend: Backend, day: date, poll_interval: float) -> None:
+        super().__init__()
+        self.backend = backend
+        self.day = day
+        self.poll_interval = poll_interval
+        self.query_text = ""
+        self.board: Board | None = None
+        self.selection: Selection | None = None
+        self._notified: set[tuple[str, str]] = set()
+        self._minute = -1
+        self._writes = 0  # writes of this screen that have landed in the store
+        self._writes_lock = threading.Lock()
+        self._frozen = False  # gc.freeze() done after the first whole board
+
+    def compose(self) -> ComposeResult:
+        zone = self.backend.settings.zone
+        yield RequestsPane(zone, id="requests")
+        yield ScheduleGrid(id="schedule")
+        yield TechniciansPane(id="technicians")
+        yield StatusPane(zone, id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(RequestsPane).focus()
+        self.reload(staged=True)
+        self.set_interval(self.poll_interval, self.poll)
+
+    def on_unmount(self) -> None:
+        if self._frozen:
+            gc.unfreeze()  # the console is closing (or a test's app ends): let its objects be collected
+
+    # Loading.
+    @work(thread=True, exclusive=True, group="board")
+    def reload(self, *, staged: bool = False) -> None:
+        """Read the whole board; ``staged``: post the first page of the queue, the grid and the team first
+        (a launch, a new filter: nothing useful is on screen yet)."""
+        worker = get_current_worker()
+        writes = self._writes
+
+        def first_page(board: Board) -> None:
+            if not worker.is_cancelled:
+                painted = threading.Event()
+                self.post_message(self.Loaded(board, writes, painted))
+                # Let the first page be drawn before reading the rest: both need the interpreter, and the
+                # screen drawn a moment sooner is the point of a first page.
+                painted.wait(FIRST_PAINT_WAIT_S)
+
+        page = max(MIN_FIRST_PAGE, 2 * self.app.size.height)
+        try:
+            board = self.backend.board(self.day, self.query_text, on_first_page=first_page if staged else None,
+                                       first_page=page)  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - any store failure is shown, the console stays up
+            self.post_message(self.Failed(f"cannot read the store {self.backend.settings.db}: {exc}"))
+            return
+        if not worker.is_cancelled:
+            self.post_message(self.Loaded(board, writes))
+
+    @work(thread=True, exclusive=True, group="poll")
+    def poll(self) -> None:
+        minute = int(self.backend.now().timestamp() // 60)
+        try:
+            token = self.backend.token()
+        except Exception:  # noqa: BLE001 - a busy or missing store: try again next tick; reload shows errors
+            return
+        if self.board is None or token != self.board.token or minute != self._minute:
+            self._minute = minute
+            self.app.call_from_thread(self.reload)
+
+    def on_board_screen_loaded(self, message: Loaded) -> None:
+        if message.painted is not None:
+            self.call_after_refresh(message.painted.set)
+        if message.writes < self._writes:
+            # Read (at least partly) before one of our writes landed: the board on screen, patched with
+            # that write, is newer. Read again rather than show the write undone for a moment.
+            if not message.board.partial:
+                self.reload()
+            return
+        self._show(message.board)
+        if not message.board.partial:
+            self._notify_alerts(message.board)
+            if self.selection is not None:
+                self.show_detail(self.selection)
+            if not self._frozen:
+                # What is alive now (modules, the app, the first board) lives as long as the console: full
+                # collections need not walk it again and again (they were ~35 ms pauses while ranking).
+                gc.freeze()
+                self._frozen = True
+
+    def on_board_screen_patched(self, message: Patched) -> None:
+        self.notify(message.notice, timeout=4)
+        if message.patch is None or self.board is None or self.board.grid.day != message.day:
+            self.reload()
+        else:
+            self._show(self.board.patched(message.patch))
+        if self.selection is not None:
+            self.show_detail(self.selection)
+
+    def _show(self, board: Board) -> None:
+        """Attributes down: each pane gets its part of ``board``."""
+        self.board = board
+        flagged = board.flagged
+        requests = self.query_one(RequestsPane)
+        requests.alerted = flagged
+        requests.border_title = f"Requests ({board.waiting})" + (f" /{self.query_text}" if self.query_text else "")
+        requests.set_rows(board.requests)
+        technicians = self.query_one(TechniciansPane)
+        technicians.alerted = flagged
+        technicians.set_rows(board.technicians)
+        grid = self.query_one(ScheduleGrid)
+        grid.alerted = flagged
+        grid.set_grid(board.grid)
+
+    def on_board_screen_failed(self, message: Failed) -> None:
+        self.query_one(StatusPane).show_message(message.reason, error=True)
+        self.notify(message.reason, severity="error", timeout=10)
+
+    def _notify_alerts(self, board: Board) -> None:
+        fresh = board.alert_keys() - self._notified
+        if not fresh:
+            return
+        self._notified |= fresh
+        shown = 0
+        for alert in board.alerts():  # worded one by one: only the few notified are
+            if (alert.kind, alert.subject) in fresh:
+                self.notify(alert.message, title=alert.kind.replace("_", " "), severity="warning", timeout=8)
+                shown += 1
+                if shown == MAX_ALERT_NOTICES:
+                    break
+        if len(fresh) > shown:
+            self.notify(f"and {len(fresh) - shown} more alerts (marked ! in the panes)", severity="warning")
+
+    # Selection: the pane with the focus decides what the Status pane shows.
+    def on_virtual_list_highlighted(self, message: VirtualList.Highlighted) -> None:
+        if not message.source.has_focus:
+            return
+        kind = "job" if isinstance(message.source, RequestsPane) else "tech"
+        self._select(Selection(kind, message.row.ref))
+
+    def on_schedule_grid_highlighted(self, message: ScheduleGrid.Highlighted) -> None:
+        if self.query_one(ScheduleGrid).has_focus:
+            self._select(Selection(message.kind, message.ref))
+
+    def _select(self, selection: Selection) -> None:
+        if selection != self.selection:
+            self.selection = selection
+            self.show_detail(selection)
+
+    @work(thread=True, exclusive=True, group="detail")
+    def show_detail(self, selection: Selection) -> None:
+        board = self.board
+        try:
+            if selection.kind == "job":
+                job = self.backend.job_detail(selection.ref)
+                alerts = board.alerts_for(selection.ref) if board else []
+                if job is not None:
+                    self.app.call_from_thread(self.query_one(StatusPane).show_job, job, alerts)
+            elif board is not None:
+                tech = self.backend.tech_detail(selection.ref, board)
+                if tech is not None:
+                    self.app.call_from_thread(
+                        self.query_one(StatusPane).show_tech, tech, board.grid.frame, board.alerts_for(selection.ref)
+                    )
+        except Exception as exc:  # noqa: BLE001 - shown in the pane, never a crash
+            self.app.call_from_thread(
+                self.query_one(StatusPane).show_message, f"cannot load {selection.ref}: {exc}", error=True
+            )
+
+    # What the actions act on.
+    def _current(self) -> Selection | None:
+        """What the focused pane's cursor is on now (a key may arrive before the pane's highlight message)."""
+        focused = self.focused
+        if isinstance(focused, RequestsPane | TechniciansPane) and focused.highlighted is not None:
+            return Selection("job" if isinstance(focused, RequestsPane) else "tech", focused.highlighted.ref)
+        if isinstance(focused, ScheduleGrid):
+            block, row = focused.current_block, focused.current_row
+            if block or row:
+                return Selection("job", block.job_ref) if block else Selection("tech", row.tech_ref)  # type: ignore[union-attr]
+        return self.selection
+
+    def _job(self) -> str | None:
+        current = self._current()
+        if current is not None:
+            self._select(current)
+        if self.selection is None or self.selection.kind != "job":
+            self.notify("Select a request or a visit first.", severity="warning")
+            return None
+        return self.selection.ref
+
+    def _planned(self, ref: str) -> bool:
+        return self.board is not None and any(b.job_ref == ref for row in self.board.grid.rows for b in row.blocks)
+
+    def _block_locked(self, ref: str) -> bool:
+        assert self.board is not None
+        return any(b.locked for row in self.board.grid.rows for b in row.blocks if b.job_ref == ref)
+
+    # Writes: one worker each; a refusal is a notification with the reasons, nothing changes.
+    @work(thread=True, group="write")
+    def write(self, done: str, change: Callable[..., Any], ref: str, *args: Any) -> None:
+        from dispatch_tui.services.assignment import Conflict, NotFound, Refused
+
+        board, day = self.board, self.day
+        before = [row.tech_ref for row in board.grid.rows if any(b.job_ref == ref for b in row.blocks)] if board else []
+        try:
+            result = change(ref, *args)
+        except Refused as refused:
+            self.notify("\n".join(refused.reasons), title="Refused: nothing changed", severity="warning", timeout=10)
+            return
+        except (Conflict, NotFound) as problem:
+            self.notify(str(problem), title="Not done", severity="error", timeout=10)
+            return
+        except Exception as exc:  # noqa: BLE001 - a store failure must not end the console
+            self.notify(f"{exc.__class__.__name__}: {exc}", title="Store error", severity="error", timeout=10)
+            return
+        with self._writes_lock:
+            self._writes += 1
+        techs = {*before, *([result.technician_ref] if result.technician_ref else [])}
+        try:
+            patch: Patch | None = self.backend.patch(day, self.query_text, [ref], techs)
+        except Exception:  # noqa: BLE001 - the write is done; a whole reload shows it instead
+            patch = None
+        self.post_message(self.Patched(done.format(change=result), result, day, patch))
+
+    def action_assign(self) -> None:
+        ref = self._job()
+        if ref is not None:
+            if self._planned(ref):
+                self.notify(f"{ref} is already planned: m moves it.", severity="warning")
+                return
+            self.choose(ref, "Assign")
+
+    def action_move(self) -> None:
+        ref = self._job()
+        if ref is not None:
+            if not self._planned(ref):
+                self.notify(f"{ref} is not planned on {self.day:%a %d %b}: a assigns it.", severity="warning")
+                return
+            self.choose(ref, "Move")
+
+    @work(thread=True, exclusive=True, group="candidates")
+    def choose(self, ref: str, verb: str) -> None:
+        from dispatch_tui.services.candidates import UnknownJob
+
+        try:
+            options = self.backend.candidates(ref, self.day if verb == "Move" else None)
+        except UnknownJob as missing:
+            self.notify(str(missing), severity="error")
+            return
+        self.app.call_from_thread(self._open_assign, ref, verb, options)
+
+    def _open_assign(self, ref: str, verb: str, options: list[Candidate]) -> None:
+        from dispatch_tui.tui.screens.assign import AssignScreen
+
+        def chosen(candidate: Candidate | None) -> None:
+            if candidate is None:
+                return
+            if verb == "Assign":
+                self.write("Assigned {change.job_ref} to {change.technician_ref}", self.backend.assign, ref,
+                           candidate.technician_ref, candidate.start)  # fmt: skip
+            else:
+                self.write("Moved {change.job_ref} to {change.technician_ref}", self.backend.move, ref,
+                           candidate.technician_ref, candidate.start)  # fmt: skip
+
+        self.app.push_screen(AssignScreen(ref, verb, options, self.backend.settings.zone), chosen)
+
+    def action_unassign(self) -> None:
+        ref = self._job()
+        if ref is not None:
+            self.write("Unassigned {change.job_ref}: back in the queue", self.backend.unassign, ref)
+
+    def action_lock(self) -> None:
+        ref = self._job()
+        if ref is not None:
+            if not self._planned(ref):
+                self.notify(f"{ref} is not on anyone's day: nothing to lock.", severity="warning")
+                return
+            locked = not self._block_locked(ref)
+            self.write(("Locked" if locked else "Unlocked") + " {change.job_ref}", self.backend.set_locked, ref, locked)
+
+    def action_complete(self) -> None:
+        ref = self._job()
+        if ref is not None:
+            self.write("{change.job_ref} completed", self.backend.complete, ref)
+
+    def action_set_status(self) -> None:
+        ref = self._job()
+        if ref is not None:
+            self.pick_status(ref)
+
+    @work(thread=True, exclusive=True, group="candidates")
+    def pick_status(self, ref: str) -> None:
+        from dispatch_tui.services.lifecycle import next_statuses
+
+        job = self.backend.job_detail(ref)
+        if job is None:
+            return
+        self.app.call_from_thread(self._open_status, ref, job.status, next_statuses(job.status))
+
+    def _open_status(self, ref: str, status: str, options: list[str]) -> None:
+        from dispatch_tui.tui.screens.set_status import SetStatusScreen
+
+        if not options:
+            self.notify(f"{ref} is {status}: it cannot change any more.", severity="warning")
+            return
+
+        def chosen(new: str | None) -> None:
+            if new:
+                self.write("{change.job_ref} is now " + new.replace("_", " "), self.backend.set_status, ref, new)
+
+        self.app.push_screen(SetStatusScreen(ref, status, options), chosen)
+
+    def action_filter(self) -> None:
+        from dispatch_tui.tui.screens.filter import FilterScreen
+
+        def chosen(text: str | None) -> None:
+            if text is not None:
+                self.query_text = text.strip()
+                self.reload(staged=True)
+
+        skills = self.board.skills if self.board else []
+        self.app.push_screen(FilterScreen(self.query_text, skills), chosen)
+
+    def action_go_to_date(self) -> None:
+        from dispatch_tui.tui.screens.goto_date import GoToDateScreen
+
+        self.app.push_screen(GoToDateScreen(self.day, self._today()), self._go_to)
+
+    def _go_to(self, day: date | None) -> None:
+        if day is not None and day != self.day:
+            self.day = day
+            self.reload()
+
+    def _today(self) -> date:
+        return self.backend.now().astimezone(self.backend.settings.zone).date()
+
+    def action_day(self, step: int) -> None:
+        self._go_to(self.day + timedelta(days=step))
+
+    def action_today(self) -> None:
+        self._go_to(self._today())
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    def action_optimize(self) -> None:
+        from dispatch_tui.tui.screens.optimize import OptimizeScreen
+
+        def closed(summary: str | None) -> None:
+            if summary:
+                self.notify(summary, title="Optimizer", timeout=8)
+            self.reload()
+
+        limit = self.app.optimize_time_limit  # type: ignore[attr-defined]
+        screen = OptimizeScreen(self.backend.settings, self.day, limit, now=self.backend.now())
+        self.app.push_screen(screen, closed)
+
+    # Drops from a drag, on the grid: the same rules as every other change.
+    def on_schedule_grid_drop_requested(self, message: ScheduleGrid.DropRequested) -> None:
+        self.write(
+            "Placed {change.job_ref} on {change.technician_ref}", self.backend.place, message.job_ref,
+            message.tech_ref, self.day, message.minute, message.span,
+        )  # fmt: skip

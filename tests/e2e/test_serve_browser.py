@@ -1,0 +1,92 @@
+"""`dispatch serve` in a real browser (Debian's headless chromium driven by Playwright, no browser
+download): the console loads, keys typed in the page assign a job, and the store shows it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_tui_tmux import DISPATCH, first_assignable_row, scheduled
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium): browser test skipped"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def test_the_console_in_a_browser_assigns_with_a_then_enter(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    db = tmp_path / "demo.db"
+    env = {**os.environ, "DISPATCH_TIMEZONE": "Europe/Paris", "DISPATCH_CONFIG": str(tmp_path / "none.toml")}
+    built = subprocess.run([DISPATCH, "demo", "--db", str(db), "--date", "2026-12-31"], env=env,
+                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    before, row = scheduled(db), first_assignable_row(db)
+    port = free_port()
+    server = subprocess.Popen([DISPATCH, "--db", str(db), "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_until(lambda: answers(url) or server.poll() is not None, 30, "the server to answer")
+        assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page.goto(url)
+                page.wait_for_selector("body.-first-byte", timeout=30_000)  # the console's first output
+                page.wait_for_selector("canvas.xterm-text-layer", timeout=10_000)
+                time.sleep(3)  # the board's first load (a worker) after the first frame
+                page.screenshot(path=str(tmp_path / "board.png"))
+                page.locator(".xterm-helper-textarea").focus()
+                for _ in range(row):
+                    page.keyboard.press("j")
+                page.keyboard.press("a")
+                time.sleep(3)  # the Assign dialog ranks candidates in a worker
+                page.keyboard.press("Enter")
+                wait_until(lambda: scheduled(db) == before + 1, 20, "the job to be scheduled in the store")
+                page.screenshot(path=str(tmp_path / "assigned.png"))
+            finally:
+                browser.close()
+        assert (tmp_path / "board.png").stat().st_size > 10_000  # a rendered board, not a blank page
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # the server and every console it started
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+    assert scheduled(db) == before + 1

@@ -1,0 +1,104 @@
+"""The real console in a real terminal (tmux): it opens on a demo store, `a` then Enter assigns, `q` quits."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from dispatch_tui.store import make_engine
+from dispatch_tui.store.models import Job
+
+DISPATCH = shutil.which("dispatch", path=str(Path(sys.executable).parent)) or "dispatch"
+PANES = ("Requests", "Technicians", "Schedule", "Status")
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True, timeout=10).stdout
+
+
+def wait_for(session: str, condition, timeout: float = 15.0) -> str:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = tmux("capture-pane", "-p", "-t", session)
+        if condition(screen):
+            return screen
+        time.sleep(0.2)
+    raise AssertionError(f"the console did not get there; the screen was:\n{screen}")
+
+
+def first_assignable_row(db: Path) -> int:
+    """The queue's first row that some technician can take (the console lists the same queue)."""
+    from zoneinfo import ZoneInfo
+
+    from dispatch_tui.services.board import requests_queue
+    from dispatch_tui.services.candidates import rank_candidates
+    from dispatch_tui.store.models import utcnow
+    from dispatch_tui.travel.haversine import travel_minutes
+
+    engine = make_engine(db)
+    try:
+        with Session(engine) as session:
+            rows = requests_queue(session, utcnow())
+            return next(
+                i for i, row in enumerate(rows)
+                if rank_candidates(session, row.ref, zone=ZoneInfo("Europe/Paris"), limit=1,
+                                   travel=lambda a, b: travel_minutes(a[0], a[1], b[0], b[1]))
+            )  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def scheduled(db: Path) -> int:
+    engine = make_engine(db)
+    try:
+        with Session(engine) as session:
+            return session.scalar(select(func.count()).select_from(Job).where(Job.status == "scheduled")) or 0
+    finally:
+        engine.dispose()
+
+
+def test_open_assign_with_a_then_enter_and_quit(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    env = {**os.environ, "DISPATCH_TIMEZONE": "Europe/Paris", "DISPATCH_CONFIG": str(tmp_path / "none.toml")}
+    # The day after tomorrow: the whole day is still ahead, so the first request has candidates.
+    built = subprocess.run([DISPATCH, "demo", "--db", str(db), "--date", "2026-12-31"], env=env,
+                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    before = scheduled(db)
+    row = first_assignable_row(db)
+    session = f"dispatch-e2e-{os.getpid()}"
+    config = tmp_path / "none.toml"
+    command = f"env DISPATCH_TIMEZONE=Europe/Paris DISPATCH_CONFIG={config} {DISPATCH} --db {db} tui --date 2026-12-31"
+    tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "45", command)
+    try:
+        subprocess.run(
+            ["tmux", "resize-window", "-t", session, "-x", "160", "-y", "45"], capture_output=True, check=False
+        )
+        wait_for(session, lambda screen: all(title in screen for title in PANES) and " R0" in screen)
+        for _ in range(row):
+            tmux("send-keys", "-t", session, "j")
+        tmux("send-keys", "-t", session, "a")
+        wait_for(session, lambda screen: "Assign R" in screen)
+        tmux("send-keys", "-t", session, "Enter")
+        wait_for(session, lambda screen: "Assigned" in screen)
+        tmux("send-keys", "-t", session, "q")
+        deadline = time.monotonic() + 10
+        while (
+            time.monotonic() < deadline
+            and subprocess.run(["tmux", "has-session", "-t", session], capture_output=True, check=False).returncode == 0
+        ):
+            time.sleep(0.2)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
+    assert scheduled(db) == before + 1

@@ -1,0 +1,105 @@
+"""What the console looks like, with a fixed clock and fixed data: board (dark and light themes), Assign
+dialog, optimizer preview, empty store, error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from dispatch_tui.config import Settings
+from dispatch_tui.services import optimize as planner
+from dispatch_tui.services.travel import travel_model
+from dispatch_tui.tui.app import DispatchApp
+from dispatch_tui.tui.screens.assign import AssignScreen
+from dispatch_tui.tui.screens.optimize import OptimizeScreen
+from tests.conftest import ZONE
+from tests.ui.conftest import DAY, NOON, build_fixed_demo
+from tests.ui.helpers import settle, until
+
+SIZE = (150, 44)
+
+
+def console(db: Path) -> DispatchApp:
+    settings = Settings(db=str(db), timezone=ZONE.key)
+    return DispatchApp(settings, now=lambda: NOON, day=DAY, poll_interval=60, actor="tester")
+
+
+def test_board(engine: Engine, db_path: Path, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    build_fixed_demo(engine)
+    assert snap_compare(console(db_path), terminal_size=SIZE, run_before=settle)
+
+
+def test_board_light_theme(engine: Engine, db_path: Path, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    build_fixed_demo(engine)
+
+    async def light(pilot) -> None:  # type: ignore[no-untyped-def]
+        pilot.app.theme = "textual-light"
+        await settle(pilot)
+
+    assert snap_compare(console(db_path), terminal_size=SIZE, run_before=light)
+
+
+def test_assign_dialog(engine: Engine, db_path: Path, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    build_fixed_demo(engine)
+
+    async def open_assign(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        rows = pilot.app.board_screen.board.requests
+        index = next(i for i, row in enumerate(rows) if pilot.app.backend.candidates(row.ref))
+        await pilot.press(*["j"] * index, "a")
+        await until(pilot, lambda: isinstance(pilot.app.screen, AssignScreen))
+        await settle(pilot)
+
+    assert snap_compare(console(db_path), terminal_size=SIZE, run_before=open_assign)
+
+
+def fixed_preview(engine: Engine, settings: Settings) -> tuple[planner.Built, planner.Report]:
+    """The demo day as the optimizer sees it, and a hand-made plan diff over it: one request added, a visit
+    moved to another technician, one retimed, one dropped (no solver run)."""
+    with Session(engine) as session:
+        built = planner.build(session, DAY, ZONE, travel_model(settings, engine).matrix)
+    movable = [job for job in built.jobs if job.before is not None and not job.fixed]
+    waiting = [job for job in built.jobs if job.before is None]
+    moved, retimed, dropped = movable[0], movable[1], movable[2]
+    added = waiting[0]
+    assert moved.before and retimed.before and dropped.before
+    other = next(ref for ref, day in sorted(built.plan.days.items()) if day.shift and ref != moved.before.tech_ref)
+    changes = [
+        planner.Change(added.ref, "add", None, planner.Placement(moved.before.tech_ref, 14 * 60)),
+        planner.Change(moved.ref, "move", moved.before, planner.Placement(other, moved.before.start + 30)),
+        planner.Change(retimed.ref, "retime", retimed.before,
+                       planner.Placement(retimed.before.tech_ref, retimed.before.start + 45)),
+        planner.Change(dropped.ref, "drop", dropped.before, None),
+    ]  # fmt: skip
+    report = planner.Report(
+        day=DAY, status="feasible", assigned=len(movable), unassigned=len(waiting),
+        before=planner.Figures(travel=1234, overtime=0, lateness=15),
+        after=planner.Figures(travel=1180, overtime=0, lateness=0), solve_seconds=1.0, changes=changes,
+    )  # fmt: skip
+    return built, report
+
+
+def test_optimize_preview(engine: Engine, db_path: Path, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    build_fixed_demo(engine)
+    app = console(db_path)
+    preview = fixed_preview(engine, app.settings)
+
+    async def open_preview(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        pilot.app.push_screen(OptimizeScreen(pilot.app.settings, DAY, 1.0, preview=preview))
+        await until(pilot, lambda: isinstance(pilot.app.screen, OptimizeScreen) and pilot.app.screen.rows)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_preview)
+
+
+def test_empty_store(engine: Engine, db_path: Path, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(console(db_path), terminal_size=SIZE, run_before=settle)
+
+
+def test_store_error(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = DispatchApp(Settings(db="/dev/null/dispatch.db", timezone=ZONE.key), now=lambda: NOON,
+                      day=DAY, poll_interval=60)  # fmt: skip
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
