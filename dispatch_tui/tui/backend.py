@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from dispatch_tui.services.assignment import Change
     from dispatch_tui.services.board import Board, JobDetail, Patch, TechDetail
     from dispatch_tui.services.candidates import Candidate
+    from dispatch_tui.services.change_feed import ChangeFeed
 
 
 def current_user() -> str:
@@ -70,6 +71,12 @@ class Backend:
             except BaseException:
                 session.rollback()
                 raise
+
+    def change_feed(self) -> ChangeFeed:
+        """Word of other processes' commits (LISTEN/NOTIFY on PostgreSQL, data_version on SQLite)."""
+        from dispatch_tui.services.change_feed import open_feed
+
+        return open_feed(self.engine)
 
     def token(self) -> tuple[int, ...]:
         from dispatch_tui.services.board import change_token
