@@ -134,9 +134,7 @@ def _write(
     if fmt is ExportFormat.CSV:
         billing.write_csv(lines, stream, zone)
     else:
-        import json
-
-        stream.write(json.dumps(billing.json_rows(lines, zone), ensure_ascii=False, indent=2) + "\n")
+        billing.write_json(lines, stream, zone)
 
 
 class SheetFormat(StrEnum):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -296,13 +297,16 @@ def write_csv(lines: Sequence[BillLine], out: TextIO, zone: ZoneInfo) -> None:
         writer.writerow([values[column] for column in COLUMNS])
 
 
-def json_rows(lines: Sequence[BillLine], zone: ZoneInfo) -> list[dict[str, Any]]:
-    """Money as strings ("12.50"): exact, unlike JSON numbers read as floats."""
-    rows = []
-    for line in lines:
+def write_json(lines: Sequence[BillLine], out: TextIO, zone: ZoneInfo) -> None:
+    """A JSON array, one line object per text line, written as it goes (100,000 lines built as one
+    document first took twice the memory of the CSV). Money as strings ("12.50"): exact, unlike JSON
+    numbers read as floats."""
+    out.write("[")
+    for n, line in enumerate(lines):
         values = line.values(zone)
-        rows.append({key: str(value) if key in MONEY else value for key, value in values.items()})
-    return rows
+        row = {key: str(value) if key in MONEY else value for key, value in values.items()}
+        out.write(("\n  " if n == 0 else ",\n  ") + json.dumps(row, ensure_ascii=False))
+    out.write("\n]\n" if lines else "]\n")
 
 
 def write_xlsx(lines: Sequence[BillLine], path: Path, zone: ZoneInfo) -> None:
