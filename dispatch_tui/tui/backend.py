@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from dispatch_tui.services.board import Board, JobDetail, Patch, TechDetail
     from dispatch_tui.services.candidates import Candidate
     from dispatch_tui.services.change_feed import ChangeFeed
+    from dispatch_tui.services.feedback import Rated
 
 
 def current_user() -> str:
@@ -163,6 +164,20 @@ class Backend:
 
         with self.session(write=True) as session:
             return place(session, ref, tech_ref, day, minute, span=span, **self._context())
+
+    def kpis(self, first: date, last: date) -> dict[str, Any]:
+        """The KPIs over the local days ``first`` to ``last``, as `dispatch report kpi --json` prints them."""
+        from dispatch_tui.services.kpi import kpis
+
+        with self.session() as session:
+            return kpis(session, first, last, zone=self.settings.zone, now=self.now())
+
+    def feedback(self, ref: str, rating: int, comment: str = "") -> Rated:
+        """The customer's rating (1-5) of a finished visit; a later one replaces it. Refused otherwise."""
+        from dispatch_tui.services.feedback import record_feedback
+
+        with self.session(write=True) as session:
+            return record_feedback(session, ref, rating, comment, actor=self.actor, at=self.now())
 
     def _context(self) -> dict[str, Any]:
         return {"zone": self.settings.zone, "travel": self.travel, "actor": self.actor}

@@ -25,9 +25,12 @@ BOARD_ACTIONS: tuple[Action, ...] = (
     Action("lock", "l", "lock", "Lock", "Lock or unlock the visit (nobody, nor the optimizer, moves it)"),
     Action("set_status", "s", "set_status", "Status", "Set the job's status (dispatched, en route, on site, on hold…)"),
     Action("complete", "c", "complete", "Complete", "Job complete (from on site)"),
+    Action("feedback", "f", "feedback", "Feedback", "Rate a finished visit: the customer's 1-5 and a comment"),
     Action("filter", "slash", "filter", "Filter", "Filter the requests: skill:, source:, status:, text"),
     Action("optimize", "o", "optimize", "Optimize", "Optimize the shown day: preview, accept all or per technician"),
     Action("go_to_date", "g", "go_to_date", "Date", "Go to a date"),
+    # K, not k: k moves the cursor up in every pane and would never reach the board.
+    Action("kpi", "K", "kpi", "KPIs", "KPIs of the 7 days ending on the shown day: overall, per technician, daily"),
     Action("day_back", "left_square_bracket", "day(-1)", "Day back", "Previous day", show=False),
     Action("day_forward", "right_square_bracket", "day(1)", "Day forward", "Next day", show=False),
     Action("today", "t", "today", "Today", "Back to today", show=False),

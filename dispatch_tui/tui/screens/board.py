@@ -459,6 +459,45 @@ class BoardScreen(Screen[None]):
         screen = OptimizeScreen(self.backend.settings, self.day, limit, now=self.backend.now())
         self.app.push_screen(screen, closed)
 
+    # Reports and the customer's word: the KPI dialog reads in its own worker, a rating is a write.
+    def action_kpi(self) -> None:
+        from dispatch_tui.tui.screens.kpi import KpiScreen
+
+        self.app.push_screen(KpiScreen(self.backend.kpis, self.day))
+
+    def action_feedback(self) -> None:
+        from dispatch_tui.tui.screens.feedback import FeedbackScreen
+
+        ref = self._job()
+        if ref is None:
+            return
+
+        def chosen(answer: tuple[int, str] | None) -> None:
+            if answer is not None:
+                self.rate(ref, *answer)
+
+        self.app.push_screen(FeedbackScreen(ref), chosen)
+
+    @work(thread=True, group="write")
+    def rate(self, ref: str, rating: int, comment: str) -> None:
+        """Record a rating; a refusal (the visit is not finished) is a notification, nothing changes."""
+        from dispatch_tui.services.assignment import Conflict, NotFound, Refused
+
+        try:
+            rated = self.backend.feedback(ref, rating, comment)
+        except Refused as refused:
+            self.notify("\n".join(refused.reasons), title="Refused: nothing changed", severity="warning", timeout=10)
+            return
+        except (Conflict, NotFound) as problem:
+            self.notify(str(problem), title="Not done", severity="error", timeout=10)
+            return
+        except Exception as exc:  # noqa: BLE001 - a store failure must not end the console
+            self.notify(f"{exc.__class__.__name__}: {exc}", title="Store error", severity="error", timeout=10)
+            return
+        was = f" (was {rated.replaced}/5)" if rated.replaced is not None else ""
+        self.notify(f"Rated {rated.job_ref} {rated.rating}/5{was}", timeout=4)
+        self.app.call_from_thread(self.poll)  # the audit trail in the Status pane shows the rating
+
     # Drops from a drag, on the grid: the same rules as every other change.
     def on_schedule_grid_drop_requested(self, message: ScheduleGrid.DropRequested) -> None:
         self.write(
