@@ -27,11 +27,11 @@ def local(text: str) -> datetime:
 
 
 @pytest.fixture
-def store(engine: Engine) -> Engine:
+def store(store_engine: Engine) -> Engine:
     for kind, content in ((ImportKind.TECHNICIANS, TECHNICIANS), (ImportKind.CUSTOMERS, CUSTOMERS),
                           (ImportKind.REQUESTS, REQUESTS), (ImportKind.ABSENCES, ABSENCES)):  # fmt: skip
-        import_data(engine, kind, content.encode(), FileFormat.CSV, zone=ZONE, working_days=WEEKDAYS)
-    return engine
+        import_data(store_engine, kind, content.encode(), FileFormat.CSV, zone=ZONE, working_days=WEEKDAYS)
+    return store_engine
 
 
 def run(engine: Engine, action, *args, **kwargs):  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ from dispatch_tui.services.billing import (
     pick_rate,
     work_minutes,
 )
-from tests.conftest import ZONE, dump
+from tests.conftest import ZONE, db_arg, dump
 from tests.unit.workdata import DAY, at, call, load
 
 D = Decimal
@@ -100,13 +100,13 @@ EXPECTED = {  # ref: rate, contract, work, billed, labour, callout, parts, subto
 
 
 @pytest.fixture
-def worked(engine: Engine) -> Engine:
-    load(engine)
+def worked(store_engine: Engine) -> Engine:
+    load(store_engine)
     for ref, (arrive, done, parts) in WORK.items():
         for status, hhmm in (("dispatched", "07:30"), ("en_route", "07:40"), ("on_site", arrive)):
-            call(engine, lifecycle.set_status, ref, status, at=at(hhmm))
-        call(engine, lifecycle.complete, ref, at=at(done), parts=parts)
-    return engine
+            call(store_engine, lifecycle.set_status, ref, status, at=at(hhmm))
+        call(store_engine, lifecycle.complete, ref, at=at(done), parts=parts)
+    return store_engine
 
 
 def test_billing_lines_to_the_cent_for_every_kind_of_rate(worked: Engine) -> None:
@@ -146,7 +146,7 @@ def test_the_period_is_local_days(worked: Engine) -> None:
 runner = CliRunner()
 
 
-def dispatch(db: Path, *args: str) -> tuple[int, str, str]:
+def dispatch(db: Path | str, *args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, ["--db", str(db), "--timezone", "Europe/Paris", *args])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, result.stdout, result.stderr
@@ -155,11 +155,10 @@ def dispatch(db: Path, *args: str) -> tuple[int, str, str]:
 PERIOD = ("--from", "2026-11-03", "--to", "2026-11-03")
 
 
-def test_export_marks_what_it_sent_and_a_second_run_skips_it(
-    worked: Engine, db_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_export_marks_what_it_sent_and_a_second_run_skips_it(worked: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISPATCH_TAX_RATE", "0.2")
-    code, out, err = dispatch(db_path, "export", "billing", *PERIOD)
+    db = db_arg(worked)
+    code, out, err = dispatch(db, "export", "billing", *PERIOD)
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [(r["job_ref"], r["total"], r["labor_covered"]) for r in rows] == [
@@ -169,23 +168,23 @@ def test_export_marks_what_it_sent_and_a_second_run_skips_it(
     assert (rows[0]["customer_name"], rows[0]["skill"], rows[0]["outcome"]) == ("Claire Dubois", "plumbing",
                                                                                  "completed")  # fmt: skip
     assert "exported 5 visit(s), total 286.32" in err
-    code, out, err = dispatch(db_path, "export", "billing", *PERIOD)
+    code, out, err = dispatch(db, "export", "billing", *PERIOD)
     assert (code, out.splitlines()[1:]) == (0, [])
     assert "nothing to export" in err
-    code, out, _ = dispatch(db_path, "export", "billing", *PERIOD, "--include-exported", "--format", "json")
+    code, out, _ = dispatch(db, "export", "billing", *PERIOD, "--include-exported", "--format", "json")
     assert code == 0
     assert [(r["job_ref"], r["tax"], r["billed_minutes"]) for r in json.loads(out)] == [
         (ref, EXPECTED[ref][-2], EXPECTED[ref][3]) for ref in ("R5", "R1", "R3", "R2", "R4")
     ]
 
 
-def test_export_refused_when_a_visit_has_no_rate_marks_nothing(worked: Engine, db_path: Path, tmp_path: Path) -> None:
+def test_export_refused_when_a_visit_has_no_rate_marks_nothing(worked: Engine, tmp_path: Path) -> None:
     with worked.begin() as connection:
         connection.execute(text("DELETE FROM rate WHERE contract = 'gold' AND skill = '*'"))
         connection.execute(text("DELETE FROM rate WHERE contract = 'none'"))
     before = dump(worked)
     target = tmp_path / "billing.csv"
-    code, _, err = dispatch(db_path, "export", "billing", *PERIOD, "-o", str(target))
+    code, _, err = dispatch(db_arg(worked), "export", "billing", *PERIOD, "-o", str(target))
     assert code == 3
     assert "cannot bill R2: no rate for contract 'gold' and skill 'plumbing'" in err
     assert "3 visit(s) cannot be billed: nothing was exported" in err
@@ -193,11 +192,12 @@ def test_export_refused_when_a_visit_has_no_rate_marks_nothing(worked: Engine, d
     assert dump(worked) == before
 
 
-def test_xlsx_export_holds_the_same_lines_as_numbers(worked: Engine, db_path: Path, tmp_path: Path) -> None:
+def test_xlsx_export_holds_the_same_lines_as_numbers(worked: Engine, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
+    db = db_arg(worked)
     target = tmp_path / "billing.xlsx"
-    code, _, err = dispatch(db_path, "export", "billing", *PERIOD, "--format", "xlsx", "-o", str(target))
+    code, _, err = dispatch(db, "export", "billing", *PERIOD, "--format", "xlsx", "-o", str(target))
     assert code == 0, err
     sheet = load_workbook(target, read_only=True)["billing"]
     rows = list(sheet.iter_rows(values_only=True))
@@ -207,12 +207,12 @@ def test_xlsx_export_holds_the_same_lines_as_numbers(worked: Engine, db_path: Pa
     assert [(r[0], r[total]) for r in rows[1:]] == [
         (ref, float(Decimal(EXPECTED[ref][-1]) / Decimal("1.2"))) for ref in ("R5", "R1", "R3", "R2", "R4")
     ]  # no tax setting here: the totals are the subtotals
-    code, _, err = dispatch(db_path, "export", "billing", *PERIOD, "--format", "xlsx")
+    code, _, err = dispatch(db, "export", "billing", *PERIOD, "--format", "xlsx")
     assert code == 2 and "give -o FILE.xlsx" in err
 
 
-def test_bad_period_is_a_usage_error(worked: Engine, db_path: Path) -> None:
-    code, _, err = dispatch(db_path, "export", "billing", "--from", "2026-11-04", "--to", "2026-11-03")
+def test_bad_period_is_a_usage_error(worked: Engine) -> None:
+    code, _, err = dispatch(db_arg(worked), "export", "billing", "--from", "2026-11-04", "--to", "2026-11-03")
     assert code == 2 and "is before --from" in err
 
 
@@ -236,6 +236,7 @@ def test_amounts_always_add_up_in_whole_cents(work: int, hourly: int, fee: int, 
         assert a.labor == a.callout == 0
 
 
+# SQLite only: a settings test, refused before the store is read; the backend makes no difference.
 def test_tax_rate_is_a_fraction_from_the_settings_file_or_the_environment(
     tmp_path: Path, db_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -250,9 +251,9 @@ def test_tax_rate_is_a_fraction_from_the_settings_file_or_the_environment(
     assert code == 2 and "tax_rate: Input should be less than or equal to 1" in err
 
 
-def test_an_unwritable_file_fails_and_marks_nothing(worked: Engine, db_path: Path, tmp_path: Path) -> None:
+def test_an_unwritable_file_fails_and_marks_nothing(worked: Engine, tmp_path: Path) -> None:
     before = dump(worked)
-    code, _, err = dispatch(db_path, "export", "billing", *PERIOD, "-o", str(tmp_path / "missing" / "b.csv"))
+    code, _, err = dispatch(db_arg(worked), "export", "billing", *PERIOD, "-o", str(tmp_path / "missing" / "b.csv"))
     assert code == 1
     assert "cannot write" in err and "nothing was marked exported" in err
     assert dump(worked) == before

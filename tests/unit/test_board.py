@@ -40,8 +40,8 @@ def at(hour: float) -> object:
 
 
 @pytest.fixture
-def store(engine: Engine) -> Engine:
-    with Session(engine) as s:
+def store(store_engine: Engine) -> Engine:
+    with Session(store_engine) as s:
         boiler, alarm = Skill(name="boiler"), Skill(name="alarm")
         ann = Technician(ref="T1", name="Ann", home_lat=48.85, home_lon=2.35)
         bob = Technician(ref="T2", name="Bob", home_lat=48.86, home_lon=2.36, territory="north")
@@ -74,7 +74,7 @@ def store(engine: Engine) -> Engine:
         planned = job("PLANNED", 3, 9, 11, boiler, status="scheduled")
         s.add(Appointment(job_id=planned.id, technician_id=ann.id, start=at(9), end=at(10), travel_minutes=10))
         s.commit()
-    return engine
+    return store_engine
 
 
 def test_the_queue_is_unscheduled_work_by_priority_then_due_time(store: Engine) -> None:
@@ -159,7 +159,9 @@ def test_lifecycle_walks_forward_one_step_at_a_time_with_an_event_each(store: En
         lifecycle.complete(s, "PLANNED", zone=ZONE, travel=travel, actor="ann")
         s.commit()
         job = s.exec(select(Job).where(Job.ref == "PLANNED")).one()
-        steps = [(e.from_status, e.to_status) for e in s.exec(select(JobEvent).where(JobEvent.job_id == job.id))]
+        # In id order: PostgreSQL returns rows in no particular order unless asked.
+        trail = s.exec(select(JobEvent).where(JobEvent.job_id == job.id).order_by(JobEvent.id))
+        steps = [(e.from_status, e.to_status) for e in trail]
     assert job.status == "completed" and job.version == 5
     assert steps[1:] == [("scheduled", "dispatched"), ("dispatched", "en_route"), ("en_route", "on_site"),
                          ("on_site", "completed")]  # fmt: skip

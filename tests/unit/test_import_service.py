@@ -19,11 +19,11 @@ def load(engine: Engine, kind: ImportKind, content: str, fmt: FileFormat = FileF
 
 
 @pytest.fixture
-def loaded(engine: Engine) -> Engine:
-    load(engine, ImportKind.TECHNICIANS, TECHNICIANS)
-    load(engine, ImportKind.CUSTOMERS, CUSTOMERS)
-    load(engine, ImportKind.REQUESTS, REQUESTS)
-    return engine
+def loaded(store_engine: Engine) -> Engine:
+    load(store_engine, ImportKind.TECHNICIANS, TECHNICIANS)
+    load(store_engine, ImportKind.CUSTOMERS, CUSTOMERS)
+    load(store_engine, ImportKind.REQUESTS, REQUESTS)
+    return store_engine
 
 
 def test_naive_times_are_local_and_offsets_are_honoured(loaded: Engine) -> None:
@@ -106,16 +106,16 @@ def test_skill_names_are_case_insensitive(loaded: Engine) -> None:
     assert report.unchanged == 3
 
 
-def test_break_outside_the_shift_is_refused(engine: Engine) -> None:
+def test_break_outside_the_shift_is_refused(store_engine: Engine) -> None:
     with pytest.raises(ImportRejected) as rejected:
-        load(engine, ImportKind.TECHNICIANS, TECHNICIANS.replace("08:00,17:00,12:00,30", "08:00,17:00,18:00,30"))
+        load(store_engine, ImportKind.TECHNICIANS, TECHNICIANS.replace("08:00,17:00,12:00,30", "08:00,17:00,18:00,30"))
     assert [str(e) for e in rejected.value.errors] == ["line 2, break_start: 18:00 is outside the shift"]
 
 
-def test_dry_run_of_a_first_import_leaves_an_empty_store(engine: Engine) -> None:
-    report = load(engine, ImportKind.TECHNICIANS, TECHNICIANS, dry_run=True)
+def test_dry_run_of_a_first_import_leaves_an_empty_store(store_engine: Engine) -> None:
+    report = load(store_engine, ImportKind.TECHNICIANS, TECHNICIANS, dry_run=True)
     assert report.created == 2 and report.dry_run
-    with Session(engine) as session:
+    with Session(store_engine) as session:
         assert session.scalar(select(func.count()).select_from(Technician)) == 0
         assert session.scalar(select(func.count()).select_from(Skill)) == 0
 

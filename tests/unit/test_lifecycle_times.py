@@ -34,8 +34,8 @@ WALK = (("dispatched", "08:50"), ("en_route", "09:10"), ("on_site", "09:30"))
 
 
 @pytest.fixture
-def store(engine: Engine) -> Engine:
-    return load(engine)
+def store(store_engine: Engine) -> Engine:
+    return load(store_engine)
 
 
 def walk(engine: Engine, ref: str, until: str) -> None:

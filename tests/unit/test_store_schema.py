@@ -17,12 +17,12 @@ from dispatch_tui.store.models import Customer, Job, Site, Skill
 from dispatch_tui.store.schema import HEAD_REVISION, current_revision, script_head
 
 
-def test_migrations_from_empty_produce_exactly_the_models_schema(engine: Engine) -> None:
-    with engine.connect() as connection:
+def test_migrations_from_empty_produce_exactly_the_models_schema(store_engine: Engine) -> None:
+    with store_engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
-    tables = set(inspect(engine).get_table_names())
+    tables = set(inspect(store_engine).get_table_names())
     assert tables == set(SQLModel.metadata.tables) | {"alembic_version"}
 
 
@@ -30,20 +30,21 @@ def test_head_revision_constant_matches_the_migration_scripts() -> None:
     assert script_head() == HEAD_REVISION
 
 
-def test_downgrade_to_base_removes_every_table(engine: Engine) -> None:
-    upgrade(engine, "head")
+def test_downgrade_to_base_removes_every_table(store_engine: Engine) -> None:
+    upgrade(store_engine, "head")
     from alembic import command
 
     from dispatch_tui.store.schema import alembic_config
 
-    config = alembic_config(engine)
-    with engine.begin() as connection:
+    config = alembic_config(store_engine)
+    with store_engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
-    assert set(inspect(engine).get_table_names()) == {"alembic_version"}
-    assert current_revision(engine) is None
+    assert set(inspect(store_engine).get_table_names()) == {"alembic_version"}
+    assert current_revision(store_engine) is None
 
 
+# SQLite only by nature: the PRAGMAs are what make_engine sets on SQLite connections; PostgreSQL has none.
 def test_every_sqlite_connection_gets_wal_foreign_keys_and_busy_timeout(engine: Engine) -> None:
     for _ in range(2):  # a second pooled/new connection gets them too
         with engine.connect() as connection:
@@ -53,15 +54,15 @@ def test_every_sqlite_connection_gets_wal_foreign_keys_and_busy_timeout(engine: 
         engine.dispose()
 
 
-def test_foreign_keys_are_enforced(engine: Engine) -> None:
-    with Session(engine) as session, pytest.raises(IntegrityError):
+def test_foreign_keys_are_enforced(store_engine: Engine) -> None:
+    with Session(store_engine) as session, pytest.raises(IntegrityError):
         session.add(Site(customer_id=999, lat=1.0, lon=1.0))
         session.commit()
 
 
-def test_times_come_back_aware_utc_whatever_offset_went_in(engine: Engine) -> None:
+def test_times_come_back_aware_utc_whatever_offset_went_in(store_engine: Engine) -> None:
     paris_winter = timezone(timedelta(hours=1))
-    with Session(engine) as session:
+    with Session(store_engine) as session:
         customer = Customer(ref="C1", name="Claire")
         session.add(customer)
         session.flush()
@@ -78,14 +79,14 @@ def test_times_come_back_aware_utc_whatever_offset_went_in(engine: Engine) -> No
             )
         )  # fmt: skip
         session.commit()
-    with Session(engine) as session:
+    with Session(store_engine) as session:
         job = session.exec(select(Job)).one()
         assert job.window_start == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
         assert job.window_start.tzinfo is UTC
 
 
-def test_a_naive_datetime_is_refused_rather_than_guessed(engine: Engine) -> None:
-    with Session(engine) as session:
+def test_a_naive_datetime_is_refused_rather_than_guessed(store_engine: Engine) -> None:
+    with Session(store_engine) as session:
         session.add(Customer(ref="C1", name="Claire"))
         session.flush()
         session.add(Site(customer_id=1, lat=45.0, lon=4.0))
@@ -99,21 +100,28 @@ def test_a_naive_datetime_is_refused_rather_than_guessed(engine: Engine) -> None
             session.commit()
 
 
-def test_check_constraints_guard_the_store_beyond_the_importer(engine: Engine) -> None:
-    with engine.begin() as connection:
+def test_check_constraints_guard_the_store_beyond_the_importer(store_engine: Engine) -> None:
+    with store_engine.begin() as connection:
         connection.execute(text("INSERT INTO customer (ref, name, phone, email) VALUES ('C1', 'x', '', '')"))
-    with pytest.raises(IntegrityError), engine.begin() as connection:
+    with pytest.raises(IntegrityError), store_engine.begin() as connection:  # TRUE: PostgreSQL takes no 1 for a boolean
         connection.execute(
-            text("INSERT INTO site (customer_id, address, lat, lon, is_primary) VALUES (1, '', 91, 0, 1)")
+            text("INSERT INTO site (customer_id, address, lat, lon, is_primary) VALUES (1, '', 91, 0, TRUE)")
         )
 
 
-def test_a_server_store_without_schema_is_refused_with_the_command_to_run(tmp_path: Path) -> None:
-    engine = make_engine(tmp_path / "empty.db")
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store with no schema at all, on each backend."""
+    return str(tmp_path / "empty.db") if request.param == "sqlite" else request.getfixturevalue("pg_url")
+
+
+def test_a_server_store_without_schema_is_refused_with_the_command_to_run(empty_store: str) -> None:
+    engine = make_engine(empty_store)
     with pytest.raises(StoreNotReady, match="run `dispatch db upgrade`"):
         ensure_ready(engine, auto_upgrade=False)
     ensure_ready(engine, auto_upgrade=True)
     assert current_revision(engine) == HEAD_REVISION
+    engine.dispose()
 
 
 def test_database_urls_and_paths() -> None:
