@@ -1,18 +1,18 @@
-"""Shared by the SQLite and PostgreSQL live tests: another process writes, the open board shows it."""
+"""Shared by the SQLite and PostgreSQL live tests: another writer commits, the open board shows it."""
 
 from __future__ import annotations
 
 import asyncio
-import shutil
-import sys
 import time
-from pathlib import Path
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from dispatch_tui.config import Settings
+from dispatch_tui.services.assignment import assign
 from dispatch_tui.services.candidates import rank_candidates
+from dispatch_tui.store import make_engine
 from dispatch_tui.travel.haversine import travel_minutes
 from dispatch_tui.tui.app import DispatchApp
 from dispatch_tui.tui.widgets.requests_pane import RequestsPane
@@ -20,16 +20,27 @@ from tests.conftest import ZONE
 from tests.ui.conftest import DAY, NOON
 from tests.ui.helpers import settle, until
 
-DISPATCH = shutil.which("dispatch", path=str(Path(sys.executable).parent)) or "dispatch"
-
 
 def _travel(a: tuple[float, float], b: tuple[float, float]) -> int:
     return travel_minutes(a[0], a[1], b[0], b[1])
 
 
-async def another_process_assign_shows_within(db: str, engine: Engine, limit_s: float) -> float:
-    """Open the board (its interval poll too slow to matter), assign a waiting request with the CLI in
-    its own process, and return how long after that process ended the board stopped listing it."""
+def _assign_elsewhere(db: str, ref: str, tech_ref: str, start: datetime) -> float:
+    """Assign through an engine of its own (its own connections, as another process has) and return
+    the moment of the commit."""
+    other = make_engine(db)
+    try:
+        with Session(other) as session:
+            assign(session, ref, tech_ref, start, zone=ZONE, travel=_travel, actor="elsewhere")
+            session.commit()
+            return time.monotonic()
+    finally:
+        other.dispose()
+
+
+async def another_writers_assign_shows_within(db: str, engine: Engine, limit_s: float) -> float:
+    """Open the board (its interval poll too slow to matter), assign a waiting request through other
+    connections, and return how long after that commit the board stopped listing it."""
     app = DispatchApp(
         Settings(db=db, timezone=ZONE.key),  # type: ignore[arg-type]
         now=lambda: NOON,
@@ -47,13 +58,6 @@ async def another_process_assign_shows_within(db: str, engine: Engine, limit_s: 
                 for row in requests.rows
                 if (found := rank_candidates(session, row.ref, zone=ZONE, travel=_travel, limit=1))
             )
-        process = await asyncio.create_subprocess_exec(
-            DISPATCH, "--db", db, "--tz", ZONE.key, "assign", ref, best.technician_ref,
-            "--start", best.start.isoformat(),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        out, err = await process.communicate()
-        assert process.returncode == 0, (out + err).decode()
-        written = time.monotonic()
+        written = await asyncio.to_thread(_assign_elsewhere, db, ref, best.technician_ref, best.start)
         await until(pilot, lambda: ref not in [r.ref for r in requests.rows], timeout=limit_s)
         return time.monotonic() - written

@@ -1,0 +1,73 @@
+"""The optimizer preview's other answers: accept one technician's new day, or reject the plan."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from dispatch_tui.services.plan_preview import linked_technicians
+from dispatch_tui.store.models import Appointment, Job, Technician
+from dispatch_tui.tui.app import DispatchApp
+from dispatch_tui.tui.screens.optimize import OptimizeScreen
+from tests.conftest import dump
+from tests.ui.helpers import settle, until
+
+AppFactory = Callable[..., DispatchApp]
+
+
+def plan(engine: Engine) -> dict[str, tuple[str, object]]:
+    """job ref → (technician ref, start) of every appointment."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Job.ref, Technician.ref, Appointment.start)
+            .join(Appointment, Appointment.job_id == Job.id)  # type: ignore[arg-type]
+            .join(Technician, Technician.id == Appointment.technician_id)  # type: ignore[arg-type]
+        ).all()
+    return {job: (tech, start) for job, tech, start in rows}
+
+
+async def preview(app: DispatchApp, pilot: object) -> OptimizeScreen:
+    await settle(pilot)  # type: ignore[arg-type]
+    await pilot.press("o")  # type: ignore[attr-defined]
+    await until(pilot, lambda: isinstance(app.screen, OptimizeScreen))  # type: ignore[arg-type]
+    dialog = app.screen
+    assert isinstance(dialog, OptimizeScreen)
+    await until(pilot, lambda: dialog.report is not None, timeout=30)  # type: ignore[arg-type]
+    assert dialog.rows, "the demo's greedy plan leaves the optimizer something to change"
+    return dialog
+
+
+async def test_t_accepts_only_the_highlighted_technicians_day(demo: Engine, make_app: AppFactory) -> None:
+    before = plan(demo)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        dialog = await preview(app, pilot)
+        assert dialog.report is not None
+        chosen = dialog.rows[0].before or dialog.rows[0].after
+        assert chosen is not None
+        linked = linked_technicians(dialog.report, chosen.tech_ref)
+        others = {p.tech_ref for c in dialog.report.changes for p in (c.before, c.after) if p} - linked
+        assert others, "the demo's preview changes more than one technician's day: else t would be a"
+        await pilot.press("t")
+        await until(pilot, lambda: not isinstance(app.screen, OptimizeScreen), timeout=30)
+        await settle(pilot)
+    after = plan(demo)
+    touched = {job for job in before.keys() | after.keys() if before.get(job) != after.get(job)}
+    assert touched, "the accepted technician's changes were applied"
+    for job in touched:
+        techs = {place[0] for place in (before.get(job), after.get(job)) if place is not None}
+        assert techs <= linked, f"{job} changed on {techs}, outside the accepted {linked}"
+
+
+async def test_r_rejects_the_plan_and_nothing_changes(demo: Engine, make_app: AppFactory) -> None:
+    before = dump(demo)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await preview(app, pilot)
+        await pilot.press("r")
+        await until(pilot, lambda: not isinstance(app.screen, OptimizeScreen))
+        await settle(pilot)
+        assert any("rejected" in n.message for n in app._notifications)
+    assert dump(demo) == before
