@@ -434,9 +434,7 @@ def technicians(
     """Each technician's (or only ``refs``') status at ``now`` and their load on the grid's day."""
     by_ref = {row.tech_ref: row for row in day_grid.rows}
     result = []
-    for tech in list_technicians(session, zone, now=now):
-        if refs is not None and tech["ref"] not in refs:
-            continue
+    for tech in list_technicians(session, zone, now=now, refs=refs):
         row = by_ref.get(tech["ref"])
         busy = sum(b.end - b.start + b.travel_before for b in row.blocks) if row else 0
         shift = (row.shift[1] - row.shift[0]) if row and row.shift else 0

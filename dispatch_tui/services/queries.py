@@ -6,7 +6,7 @@ The keys are the import columns (DESIGN.md) plus ``status`` and, for a placed jo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -80,20 +80,30 @@ def list_jobs(
     return jobs
 
 
-def list_technicians(session: Session, zone: ZoneInfo, *, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Technicians by ref, with their status at ``now`` (default: the current time)."""
+def list_technicians(
+    session: Session, zone: ZoneInfo, *, now: datetime | None = None, refs: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    """Technicians by ref (or only ``refs``: a console reading back one write's technicians), with their
+    status at ``now`` (default: the current time)."""
     now = now or utcnow()
     local_now = now.astimezone(zone)
     minute_now = local_now.hour * 60 + local_now.minute
-    skills: dict[int, list[str]] = {}
-    for tech_id, name in session.execute(
+    chosen = select(col(Technician.id)).where(col(Technician.ref).in_(list(refs))) if refs is not None else None
+    skill_query = (
         select(col(TechnicianSkill.technician_id), col(Skill.name))
         .join(Skill, TechnicianSkill.skill_id == Skill.id)  # type: ignore[arg-type]
         .order_by(Skill.name)
-    ):
+    )
+    if chosen is not None:
+        skill_query = skill_query.where(col(TechnicianSkill.technician_id).in_(chosen))
+    skills: dict[int, list[str]] = {}
+    for tech_id, name in session.execute(skill_query):
         skills.setdefault(tech_id, []).append(name)
+    shift_query = select(ShiftPattern).order_by(ShiftPattern.weekday)  # type: ignore[arg-type]
+    if chosen is not None:
+        shift_query = shift_query.where(col(ShiftPattern.technician_id).in_(chosen))
     shifts: dict[int, list[ShiftPattern]] = {}
-    for shift in session.scalars(select(ShiftPattern).order_by(ShiftPattern.weekday)):  # type: ignore[arg-type]
+    for shift in session.scalars(shift_query):
         shifts.setdefault(shift.technician_id, []).append(shift)
     absent = set(
         session.scalars(
@@ -109,7 +119,10 @@ def list_technicians(session: Session, zone: ZoneInfo, *, now: datetime | None =
         )
     }
     result = []
-    for tech in session.scalars(select(Technician).order_by(Technician.ref)):  # type: ignore[arg-type]
+    tech_query = select(Technician).order_by(Technician.ref)  # type: ignore[arg-type]
+    if refs is not None:
+        tech_query = tech_query.where(col(Technician.ref).in_(list(refs)))
+    for tech in session.scalars(tech_query):
         patterns = shifts.get(tech.id or 0, [])
         usual = patterns[0] if patterns else None
         today = next((p for p in patterns if p.weekday == local_now.weekday()), None)
