@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
+from cli import exit_codes
 from cli.context import app_context
-from cli.output import stderr
+from cli.output import fail, stderr
 
 
 def serve(
@@ -29,4 +30,8 @@ def serve(
     settings = context.settings
     command = shlex.join([sys.executable, "-m", "cli", "--db", settings.db, "--timezone", settings.timezone, "tui"])
     stderr.print(f"serving the console on http://{host}:{port} (Ctrl+C to stop)", highlight=False)
-    Server(command, host=host, port=port, title="dispatch").serve()
+    try:
+        Server(command, host=host, port=port, title="dispatch").serve()
+    except OSError as exc:  # the address is taken, or not this machine's: say so, no traceback
+        reason = exc.strerror or str(exc)
+        fail(f"cannot listen on {host}:{port}: {reason} (another server there? pick another --port)", exit_codes.FAILED)
