@@ -92,6 +92,7 @@ def build_demo(
             if hasattr(summary, path.stem):
                 setattr(summary, path.stem, report.rows)
     with Session(engine) as session:
+        _backdate_receipts(session, spec, zone, now or utcnow())
         _plan_and_advance(session, spec, zone, road_factor, speed_kmh, now or utcnow())
         session.commit()
         for (status,) in session.execute(select(col(Job.status))):
@@ -142,6 +143,23 @@ def _try_append(route: _Route, job: Job, site: Site, road_factor: float, speed: 
     if any(leave < off_end and end > off_start for off_start, off_end in route.off):
         return None
     return start, travel
+
+
+def _backdate_receipts(session: Session, spec: DemoSpec, zone: ZoneInfo, now: datetime) -> None:
+    """The import stamps every request with the moment it ran; a believable day has them called in
+    before it: 1 to 48 hours before the day begins (or before now, if that is earlier), so that the
+    queue shows real waiting times and no request is planned or visited before it was received."""
+    rng = Random(spec.seed + 1)  # its own draw: the plan stays what the seed always gave
+    day_start, _ = local_day_bounds(spec.day, zone)
+    latest = min(now, day_start)
+    received = {}
+    for job in session.scalars(select(Job).order_by(col(Job.ref))):
+        job.created_at = latest - timedelta(minutes=rng.randint(60, 48 * 60))
+        received[job.id] = job.created_at
+        session.add(job)
+    for event in session.scalars(select(JobEvent).where(col(JobEvent.from_status).is_(None))):
+        event.at = received[event.job_id]
+        session.add(event)
 
 
 def _plan_and_advance(

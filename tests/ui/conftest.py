@@ -23,7 +23,7 @@ NOON = local_at(DAY, 12 * 60, ZONE)
 
 
 def build_fixed_demo(engine: Engine) -> None:
-    """The demo at noon, with every request received at 08:00 that day (the import would stamp the wall clock)."""
+    """The demo at noon, with every request received at 08:00 that day: round waiting times for the snapshots."""
     build_demo(engine, DemoSpec(day=DAY), ZONE, now=NOON)
     received = NOON - timedelta(hours=4)
     with Session(engine) as session:

@@ -147,3 +147,19 @@ def test_the_global_db_flag_names_the_demo_store_but_the_environment_does_not(
     result = CliRunner().invoke(app, ["demo", "--requests", "5", "--technicians", "2"])
     assert result.exit_code == 0, result.output
     assert not everyday.exists()  # the everyday store is never where a demo goes by default
+
+
+@pytest.mark.parametrize("built_at_minute", [12 * 60, -6 * 60])  # at noon of the day; the evening before it
+def test_requests_were_received_before_anything_happened_to_them(engine: Engine, built_at_minute: int) -> None:
+    now = local_at(DAY, built_at_minute, ZONE)
+    build_demo(engine, DemoSpec(day=DAY), ZONE, now=now)
+    day_start = local_at(DAY, 0, ZONE)
+    with Session(engine) as session:
+        jobs = {job.id: job for job in session.exec(select(Job))}
+        events = session.exec(select(JobEvent).order_by(JobEvent.id)).all()
+    created = {e.job_id: e.at for e in events if e.from_status is None}
+    assert created.keys() == jobs.keys()
+    for job_id, job in jobs.items():
+        assert job.created_at == created[job_id]
+        assert min(now, day_start) - timedelta(hours=48) <= job.created_at <= min(now, day_start) - timedelta(hours=1)
+    assert all(created[e.job_id] <= e.at <= now for e in events), "a step before the request came in, or ahead"
