@@ -36,8 +36,11 @@ def parse_start(text: str, context: AppContext) -> datetime:
 
 
 @contextmanager
-def _change(ctx: typer.Context) -> Iterator[tuple[AppContext, Session]]:
-    """One transaction; the service's refusals and conflicts become messages and exit codes."""
+def change_session(
+    ctx: typer.Context, refused_hint: str = "use --force to override the rules"
+) -> Iterator[tuple[AppContext, Session]]:
+    """One transaction; the service's refusals (exit 3, with ``refused_hint``) and conflicts (exit 1)
+    become messages."""
     from sqlmodel import Session
 
     from dispatch_tui.services.assignment import Conflict, NotFound, Refused
@@ -51,7 +54,7 @@ def _change(ctx: typer.Context) -> Iterator[tuple[AppContext, Session]]:
             session.rollback()
             for reason in refused.reasons:
                 stderr.print(f"refused: {reason}", highlight=False, markup=False)
-            fail("nothing changed (use --force to override the rules)", exit_codes.REJECTED)
+            fail(f"nothing changed ({refused_hint})" if refused_hint else "nothing changed", exit_codes.REJECTED)
         except NotFound as missing:
             session.rollback()
             fail(str(missing), exit_codes.REJECTED)
@@ -92,7 +95,7 @@ def assign(
     """Put a new job on a technician's day at a time. Refused (exit 3) with reasons if the rules say no."""
     from dispatch_tui.services import assignment
 
-    with _change(ctx) as (context, session):
+    with change_session(ctx) as (context, session):
         change = assignment.assign(
             session, job, tech, parse_start(start, context), zone=context.settings.zone,
             travel=_travel(context, session), actor=context.actor, force=force, expected_version=if_version,
@@ -112,7 +115,7 @@ def move(
     """Move a planned job to another time and/or technician."""
     from dispatch_tui.services import assignment
 
-    with _change(ctx) as (context, session):
+    with change_session(ctx) as (context, session):
         change = assignment.move(
             session, job, parse_start(start, context), tech_ref=tech, zone=context.settings.zone,
             travel=_travel(context, session), actor=context.actor, force=force, expected_version=if_version,
@@ -129,7 +132,7 @@ def unassign(
     """Take a planned job off its technician's day; it goes back to the queue."""
     from dispatch_tui.services import assignment
 
-    with _change(ctx) as (context, session):
+    with change_session(ctx) as (context, session):
         change = assignment.unassign(
             session, job, zone=context.settings.zone, travel=_travel(context, session), actor=context.actor,
             expected_version=if_version,
@@ -160,7 +163,7 @@ def unlock(
 def _set_lock(ctx: typer.Context, job: str, locked: bool, if_version: int | None, as_json: bool) -> None:
     from dispatch_tui.services import assignment
 
-    with _change(ctx) as (context, session):
+    with change_session(ctx) as (context, session):
         change = assignment.set_locked(
             session, job, locked, zone=context.settings.zone, actor=context.actor, expected_version=if_version
         )

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli import exit_codes
-from cli.assign import AsJson, IfVersion, _report, _travel
-from cli.context import AppContext, app_context
-from cli.output import fail, print_json, stderr, stdout
+from cli.assign import AsJson, IfVersion, _report, _travel, change_session
+from cli.context import AppContext
+from cli.output import fail, print_json, stdout
 from dispatch_tui.domain import JobStatus
 
 if TYPE_CHECKING:
@@ -35,28 +35,10 @@ Parts = Annotated[
 
 @contextmanager
 def _change(ctx: typer.Context) -> Iterator[tuple[AppContext, Session]]:
-    """One transaction; refusals (exit 3) and conflicts (exit 1) become messages. (No --force here: what
-    happened on site is not a planning rule to override.)"""
-    from sqlmodel import Session
-
-    from dispatch_tui.services.assignment import Conflict, NotFound, Refused
-
-    context = app_context(ctx)
-    with Session(context.engine()) as session:
-        try:
-            yield context, session
-            session.commit()
-        except Refused as refused:
-            session.rollback()
-            for reason in refused.reasons:
-                stderr.print(f"refused: {reason}", highlight=False, markup=False)
-            fail("nothing changed", exit_codes.REJECTED)
-        except NotFound as missing:
-            session.rollback()
-            fail(str(missing), exit_codes.REJECTED)
-        except Conflict as conflict:
-            session.rollback()
-            fail(f"conflict: {conflict}", exit_codes.FAILED)
+    """One transaction, as for the planning commands. (No --force here: what happened on site is not a
+    planning rule to override.)"""
+    with change_session(ctx, refused_hint="") as opened:
+        yield opened
 
 
 def parse_moment(option: str, text: str | None, context: AppContext) -> datetime | None:
