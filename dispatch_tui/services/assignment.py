@@ -103,8 +103,9 @@ def _appointment(session: Session, job: Job) -> Appointment | None:
     return session.exec(select(Appointment).where(Appointment.job_id == job.id)).first()
 
 
-def bump_version(session: Session, job: Job, status: str, actor: str, note: str) -> int:
-    """Write the new status and version only if nobody else has written since we read ``job``."""
+def bump_version(session: Session, job: Job, status: str, actor: str, note: str, at: datetime | None = None) -> int:
+    """Write the new status and version only if nobody else has written since we read ``job``; the
+    audit event is dated ``at`` (a report entered after the fact), else now."""
     seen = job.version
     result = session.connection().execute(
         update(Job)
@@ -113,7 +114,10 @@ def bump_version(session: Session, job: Job, status: str, actor: str, note: str)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"{job.ref} was changed by someone else while this ran; reload and try again")
-    session.add(JobEvent(job_id=job.id or 0, actor=actor, from_status=job.status, to_status=status, note=note))
+    event = JobEvent(job_id=job.id or 0, actor=actor, from_status=job.status, to_status=status, note=note)
+    if at is not None:
+        event.at = at
+    session.add(event)
     return seen + 1
 
 

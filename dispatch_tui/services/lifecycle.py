@@ -22,13 +22,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from dispatch_tui.domain import JobSource
 from dispatch_tui.domain import JobStatus as S
-from dispatch_tui.services.assignment import Change, Conflict, Refused, _appointment, _job, retravel
+from dispatch_tui.services.assignment import Change, Refused, _appointment, _job, bump_version, retravel
 from dispatch_tui.services.scheduling import Travel
 from dispatch_tui.store.models import Appointment, FollowUp, Job, JobEvent, JobPart, Part, Technician, utcnow
 
@@ -192,19 +191,11 @@ def follow_ups(session: Session, job_ref: str) -> list[str]:
 
 def _bump(session: Session, job: Job, status: str, actor: str, note: str, at: datetime) -> int:
     """``assignment.bump_version`` with the event dated ``at``; keeps ``job`` in step for a next bump."""
-    seen = job.version
-    result = session.connection().execute(
-        update(Job)
-        .where(col(Job.id) == job.id, col(Job.version) == seen)
-        .values(version=seen + 1, status=status, updated_at=utcnow())
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"{job.ref} was changed by someone else while this ran; reload and try again")
-    session.add(JobEvent(job_id=job.id or 0, actor=actor, at=at, from_status=job.status, to_status=status, note=note))
+    version = bump_version(session, job, status, actor, note, at=at)
     session.flush()
-    set_committed_value(job, "version", seen + 1)
+    set_committed_value(job, "version", version)
     set_committed_value(job, "status", status)
-    return seen + 1
+    return version
 
 
 def _current_run(session: Session, job: Job) -> list[JobEvent]:
