@@ -83,7 +83,8 @@ def hold(session: Session, job_ref: str, tech_refs: Collection[str] = ()) -> Non
         session.exec(query.order_by(col(Technician.id)).with_for_update()).all()
 
 
-def _job(session: Session, ref: str, expected_version: int | None) -> Job:
+def job_at_version(session: Session, ref: str, expected_version: int | None) -> Job:
+    """The job ``ref``; with ``expected_version``, only if nobody changed it since (else Conflict)."""
     job = session.exec(select(Job).where(Job.ref == ref)).first()
     if job is None:
         raise NotFound(f"no job {ref!r}")
@@ -99,7 +100,8 @@ def _technician(session: Session, ref: str) -> Technician:
     return tech
 
 
-def _appointment(session: Session, job: Job) -> Appointment | None:
+def appointment_of(session: Session, job: Job) -> Appointment | None:
+    """The job's planned visit, if it has one."""
     return session.exec(select(Appointment).where(Appointment.job_id == job.id)).first()
 
 
@@ -133,7 +135,7 @@ def _check(session: Session, job: Job, tech: Technician, start: datetime, zone: 
 
 def _placed(session: Session, job: Job, verb: str) -> tuple[Appointment, Technician]:
     """The job's appointment and technician, if it may still be moved (not locked, not under way)."""
-    appointment = _appointment(session, job)
+    appointment = appointment_of(session, job)
     if appointment is None or job.status not in MOVABLE:
         raise Refused([f"{job.ref} is {job.status}: only a scheduled or dispatched job can be {verb}"])
     if appointment.locked:
@@ -156,8 +158,8 @@ def assign(
     expected_version: int | None = None,
 ) -> Change:
     hold(session, job_ref, [tech_ref])
-    job = _job(session, job_ref, expected_version)
-    if _appointment(session, job) is not None or job.status not in ASSIGNABLE:
+    job = job_at_version(session, job_ref, expected_version)
+    if appointment_of(session, job) is not None or job.status not in ASSIGNABLE:
         raise Refused([f"{job.ref} is already {job.status}: use move to change its technician or time"])
     tech = _technician(session, tech_ref)
     reasons = _check(session, job, tech, start, zone, travel)
@@ -194,7 +196,7 @@ def move(
     expected_version: int | None = None,
 ) -> Change:
     hold(session, job_ref)
-    job = _job(session, job_ref, expected_version)
+    job = job_at_version(session, job_ref, expected_version)
     appointment, old_tech = _placed(session, job, "moved")
     hold(session, job_ref, [old_tech.ref, tech_ref or old_tech.ref])
     tech = _technician(session, tech_ref) if tech_ref else old_tech
@@ -219,7 +221,7 @@ def unassign(
     session: Session, job_ref: str, *, zone: ZoneInfo, travel: Travel, actor: str, expected_version: int | None = None
 ) -> Change:
     hold(session, job_ref)
-    job = _job(session, job_ref, expected_version)
+    job = job_at_version(session, job_ref, expected_version)
     appointment, tech = _placed(session, job, "unassigned")
     old_start = appointment.start
     version = bump_version(
@@ -235,8 +237,8 @@ def set_locked(
     session: Session, job_ref: str, locked: bool, *, zone: ZoneInfo, actor: str, expected_version: int | None = None
 ) -> Change:
     hold(session, job_ref)
-    job = _job(session, job_ref, expected_version)
-    appointment = _appointment(session, job)
+    job = job_at_version(session, job_ref, expected_version)
+    appointment = appointment_of(session, job)
     if appointment is None:
         raise Refused(
             [f"{job.ref} is {job.status} and not on anyone's day: nothing to {'lock' if locked else 'unlock'}"]

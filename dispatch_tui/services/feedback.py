@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from dispatch_tui.domain import JobStatus as S
-from dispatch_tui.services.assignment import Refused, _job
+from dispatch_tui.services.assignment import Refused, job_at_version
 from dispatch_tui.services.lifecycle import FINISHED, _bump
 from dispatch_tui.store.models import Feedback, utcnow
 
@@ -35,7 +35,7 @@ def record_feedback(
     at: datetime | None = None,
     expected_version: int | None = None,
 ) -> Rated:
-    job = _job(session, job_ref, expected_version)
+    job = job_at_version(session, job_ref, expected_version)
     problems = []
     if not 1 <= rating <= 5:
         problems.append(f"the rating must be 1 to 5, got {rating}")

@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from dispatch_tui.domain import JobSource
 from dispatch_tui.domain import JobStatus as S
-from dispatch_tui.services.assignment import Change, Refused, _appointment, _job, bump_version, retravel
+from dispatch_tui.services.assignment import Change, Refused, appointment_of, bump_version, job_at_version, retravel
 from dispatch_tui.services.scheduling import Travel
 from dispatch_tui.store.models import Appointment, FollowUp, Job, JobEvent, JobPart, Part, Technician, utcnow
 
@@ -74,7 +74,7 @@ def set_status(
     now: datetime | None = None,
 ) -> Change:
     """Move the job one legal step, as of ``at`` (default now); ``parts`` only when the visit ends."""
-    job = _job(session, job_ref, expected_version)
+    job = job_at_version(session, job_ref, expected_version)
     allowed = next_statuses(job.status)
     if status not in allowed:
         hint = f"it can become {', '.join(allowed)}" if allowed else "it is closed"
@@ -87,7 +87,7 @@ def set_status(
     if parts and status not in FINISHED:
         raise Refused([f"parts are recorded when the visit ends (completed or needs_follow_up), not on {status}"])
     part_rows = _parts(session, parts)
-    appointment = _appointment(session, job)
+    appointment = appointment_of(session, job)
     unplan = appointment is not None and status in (S.ON_HOLD, S.CANCELLED) and job.status in NOT_STARTED
     if unplan and appointment is not None and appointment.locked:
         raise Refused([f"{job.ref} is locked: unlock it first"])
@@ -132,7 +132,7 @@ def complete(
     no labour, the silent zero billing must never produce. A plan that starts after the completion
     time is no evidence at all: then ``started_at`` is required.
     """
-    job = _job(session, job_ref, expected_version)
+    job = job_at_version(session, job_ref, expected_version)
     if job.status not in STARTED:
         hint = "it was never dispatched: dispatch it first" if job.status in (S.NEW, S.SCHEDULED) else "it is closed"
         if job.status == S.ON_HOLD:
@@ -145,7 +145,7 @@ def complete(
         raise Refused([f"{job.ref} is already on site: its arrival time is recorded, --started would change nothing"])
     steps: list[tuple[str, datetime, str]] = []
     if job.status != S.ON_SITE:
-        appointment = _appointment(session, job)
+        appointment = appointment_of(session, job)
         arrival, how = started_at, "as reported"
         if arrival is None:
             if appointment is None or appointment.start > at:
