@@ -24,7 +24,7 @@ BOARD_ACTIONS: tuple[Action, ...] = (
     Action("unassign", "u", "unassign", "Unassign", "Take the visit off its day: back to the queue"),
     Action("lock", "l", "lock", "Lock", "Lock or unlock the visit (nobody, nor the optimizer, moves it)"),
     Action("set_status", "s", "set_status", "Status", "Set the job's status (dispatched, en route, on site, on hold…)"),
-    Action("complete", "c", "complete", "Complete", "Job complete (from on site)"),
+    Action("complete", "c", "complete", "Complete", "Job complete in one step (dispatched, en route or on site)"),
     Action("feedback", "f", "feedback", "Feedback", "Rate a finished visit: the customer's 1-5 and a comment"),
     Action("filter", "slash", "filter", "Filter", "Filter the requests: skill:, source:, status:, text"),
     Action("optimize", "o", "optimize", "Optimize", "Optimize the shown day: preview, accept all or per technician"),
