@@ -99,6 +99,8 @@ def test_open_assign_with_a_then_enter_and_quit(tmp_path: Path) -> None:
             and subprocess.run(["tmux", "has-session", "-t", session], capture_output=True, check=False).returncode == 0
         ):
             time.sleep(0.2)
+        quit_ = subprocess.run(["tmux", "has-session", "-t", session], capture_output=True, check=False)
+        assert quit_.returncode != 0, "q did not quit the console"
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
     assert scheduled(db) == before + 1

@@ -20,6 +20,8 @@ from dispatch_tui.tui.widgets.schedule_grid import NAME_WIDTH, ScheduleGrid
 from dispatch_tui.tui.widgets.status_pane import StatusPane
 from tests.conftest import ZONE
 from tests.ui.helpers import settle, until
+from tests.ui.test_board_keys import technician_id
+from tests.ui.test_board_updates import QuietFeed
 
 from .conftest import DAY, NOON
 
@@ -129,11 +131,15 @@ async def test_dragging_a_visit_to_another_time_moves_it(demo: Engine, make_app:
         await settle(pilot)
         moved = appointment_of(demo, block.job_ref)
         assert moved is not None
-        assert int((moved.start - grid.grid.frame.origin).total_seconds() // 60) != block.start
+        cell = first + (minute - first) // per_cell * per_cell  # the cell the pointer was released on
+        assert cell <= int((moved.start - grid.grid.frame.origin).total_seconds() // 60) < cell + per_cell
+        assert moved.technician_id == technician_id(demo, row.tech_ref), "re-timed on the same technician's day"
 
 
-async def test_changes_from_another_process_show_within_two_seconds(demo: Engine, make_app: AppFactory) -> None:
+async def test_without_a_change_feed_the_interval_poll_still_shows_changes(demo: Engine, make_app: AppFactory) -> None:
+    """The fallback when the feed cannot run (test_live_feed.py covers the feed): the board's 0.2 s poll."""
     app = make_app()
+    app.backend.change_feed = QuietFeed  # type: ignore[assignment,method-assign]
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         requests = app.board_screen.query_one(RequestsPane)
@@ -179,10 +185,14 @@ async def test_escape_cancels_a_running_optimizer_and_nothing_changes(demo: Engi
         await settle(pilot)
         await pilot.press("o")
         await until(pilot, lambda: isinstance(app.screen, OptimizeScreen))
+        dialog = app.screen
+        assert isinstance(dialog, OptimizeScreen)
         await pilot.pause(0.3)
+        assert dialog.report is None, "still solving when Esc comes"
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, OptimizeScreen))
         await settle(pilot)
+        assert any("Optimizer run cancelled" in n.message for n in app._notifications)
     assert dump(demo) == before
 
 

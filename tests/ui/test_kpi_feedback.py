@@ -19,7 +19,7 @@ from dispatch_tui.store.models import Feedback, Job
 from dispatch_tui.tui.app import DispatchApp
 from dispatch_tui.tui.screens.feedback import FeedbackScreen
 from dispatch_tui.tui.screens.kpi import KpiScreen
-from tests.conftest import ZONE
+from tests.conftest import ZONE, dump
 from tests.ui.helpers import settle, until
 from tests.ui.test_board_keys import first_block, select_block
 
@@ -125,6 +125,13 @@ async def test_f_records_the_rating_and_comment_of_a_finished_visit(demo: Engine
         assert (feedback_of(demo, ref)[1].rating, feedback_of(demo, ref)[1].comment) == (2, "")  # type: ignore[union-attr]
         assert any(f"Rated {ref} 2/5 (was 4/5)" in n.message for n in app._notifications)
 
+        stored = dump(demo)
+        await pilot.press("f")  # Esc after picking a rating: a finished visit, and still nothing is recorded
+        await until(pilot, lambda: isinstance(app.screen, FeedbackScreen))
+        await pilot.press("5", "escape")
+        await settle(pilot)
+        assert app.screen is app.board_screen and dump(demo) == stored
+
 
 async def test_f_on_a_visit_not_finished_is_refused_and_nothing_is_stored(demo: Engine, make_app: AppFactory) -> None:
     app = make_app()
@@ -146,7 +153,3 @@ async def test_f_on_a_visit_not_finished_is_refused_and_nothing_is_stored(demo: 
         job, rated = feedback_of(demo, ref)
         assert rated is None and job.version == before.version and job.status == "scheduled"
         assert any("a visit is rated once it is completed" in n.message for n in app._notifications)
-
-        await pilot.press("f", "escape")  # Esc cancels: nothing either
-        await settle(pilot)
-        assert feedback_of(demo, ref)[1] is None
