@@ -95,7 +95,7 @@ def restore(
              "add --yes to do it")  # fmt: skip
     try:
         with exclusive(url):  # not under a running optimizer, which would write its plan over the restore
-            backups.restore(source, store)
+            backups.restore(source, store, checked=summary)
             ensure_ready(make_engine(store), auto_upgrade=True)
     except Busy as busy:
         fail(str(busy), exit_codes.BUSY)
@@ -105,7 +105,3 @@ def restore(
 def _described(summary: StoreSummary) -> str:
     return (f"{summary.jobs} jobs, {summary.technicians} technicians, schema {summary.revision}, "
             f"{summary.size_bytes / 1e6:.1f} MB")  # fmt: skip
-
-
-app.command("backup")(backup)
-app.command("restore")(restore)

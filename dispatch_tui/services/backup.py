@@ -95,9 +95,10 @@ def backup(store: Path, target: Path) -> StoreSummary:
     return summarise(target)
 
 
-def restore(source: Path, store: Path) -> StoreSummary:
-    """Replace the store's whole content with the backup's, after checking the backup."""
-    summary = summarise(source)
+def restore(source: Path, store: Path, checked: StoreSummary | None = None) -> StoreSummary:
+    """Replace the store's whole content with the backup's, after checking the backup (``checked``: the
+    caller's own ``summarise(source)`` of it, so that a large file is not read through twice)."""
+    summary = checked or summarise(source)
     backup_connection = sqlite3.connect(_read_only(source), uri=True)
     try:
         store.parent.mkdir(parents=True, exist_ok=True)
