@@ -133,14 +133,15 @@ def build(
     for job in sorted(jobs, key=lambda j: j.ref):
         spec = job_spec(session, job, frame)
         where = placed.get(job.ref)
-        fixed = where is not None and (where[1].locked or job.status not in MOVABLE or where[1].start < cutoff)
-        if fixed and (where is None or where[0] not in vehicle_of):
-            continue  # a fixed visit on a day off (forced earlier): leave it out of the plan entirely
         window = (max(spec.window[0], cutoff), spec.window[1])
-        if not fixed and window[0] > window[1]:
-            if where is None:
-                continue  # its window has passed: nothing the optimizer can do today
-            fixed = True  # planned past its window (a forced override): leave it as the dispatcher set it
+        if where is None and window[0] > window[1]:
+            continue  # its window has passed: nothing the optimizer can do today
+        # Fixed: locked, under way, already in the past, or planned past its window (a forced override).
+        fixed = where is not None and (
+            where[1].locked or job.status not in MOVABLE or where[1].start < cutoff or window[0] > window[1]
+        )
+        if fixed and where is not None and where[0] not in vehicle_of:
+            continue  # a fixed visit on a day off (forced earlier): leave it out of the plan entirely
         if spec.point not in index:
             index[spec.point] = len(points)
             points.append(spec.point)

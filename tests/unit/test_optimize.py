@@ -218,3 +218,38 @@ def test_on_the_day_itself_the_past_stays_as_it_was_and_nothing_new_starts_befor
     assert [c for c in report.changes if c.after and c.after.start < cutoff] == []
     assert any(job.before and job.before.start < cutoff for job in built.jobs), "the test needs a morning plan"
     assert report.changes, "and something to re-plan in the afternoon"
+
+
+def test_a_forced_visit_on_a_day_off_whose_window_has_passed_is_left_out_not_a_crash(
+    demo_db: Path, engine: Engine
+) -> None:
+    """A dispatcher forced a visit onto a technician's day off, after its window: on the day itself, past
+    its window, it is the dispatcher's to sort out; the optimizer plans the rest without it."""
+    from sqlmodel import Session, col, select
+
+    from dispatch_tui.services import optimize as planner
+    from dispatch_tui.services.travel import travel_model
+    from dispatch_tui.store.models import Appointment, Job, ShiftPattern
+
+    noon = datetime(2026, 12, 1, 12, 0, tzinfo=ZONE)
+    with Session(engine) as session:
+        appointment = session.exec(
+            select(Appointment).where(col(Appointment.start) > noon).order_by(col(Appointment.start))
+        ).first()
+        assert appointment is not None
+        job = session.get(Job, appointment.job_id)
+        assert job is not None
+        job.window_start, job.window_end = datetime(2026, 12, 1, 9, tzinfo=ZONE), datetime(2026, 12, 1, 10, tzinfo=ZONE)
+        for shift in session.exec(
+            select(ShiftPattern).where(
+                ShiftPattern.technician_id == appointment.technician_id, ShiftPattern.weekday == DAY.weekday()
+            )
+        ):
+            session.delete(shift)  # the technician's day off now
+        session.add(job)
+        session.commit()
+        ref = job.ref
+        settings = Settings(db=str(demo_db), timezone="Europe/Paris")
+        built = planner.build(session, DAY, ZONE, travel_model(settings, engine).matrix, now=noon)
+    assert ref not in {task.ref for task in built.problem.tasks}
+    assert built.problem.tasks, "the rest of the day is still planned"
