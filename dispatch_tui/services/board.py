@@ -602,9 +602,10 @@ def job_detail(session: Session, ref: str, now: datetime) -> JobDetail | None:
 
 
 def tech_detail(session: Session, ref: str, zone: ZoneInfo, now: datetime, day_grid: Grid) -> TechDetail | None:
-    tech = next((t for t in list_technicians(session, zone, now=now) if t["ref"] == ref), None)
-    if tech is None:
+    found = list_technicians(session, zone, now=now, refs=[ref])
+    if not found:
         return None
+    tech = found[0]
     row = next((r for r in day_grid.rows if r.tech_ref == ref), None)
     return TechDetail(ref, tech["name"], tech["phone"], tech["status"], tuple(tech["skills"]), tech["territory"], row)
 

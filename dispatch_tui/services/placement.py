@@ -10,12 +10,11 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from dispatch_tui.localtime import local_at
-from dispatch_tui.services.assignment import Change, NotFound, Refused, assign, move
+from dispatch_tui.services.assignment import Change, Refused, appointment_of, assign, job_at_version, move
 from dispatch_tui.services.scheduling import Travel
-from dispatch_tui.store.models import Appointment, Job
 
 STEP_MINUTES = 5
 
@@ -33,10 +32,7 @@ def place(
     actor: str,
 ) -> Change:
     """Assign or move ``job_ref`` to ``tech_ref`` at the first feasible start in [minute, minute + span)."""
-    job = session.exec(select(Job).where(Job.ref == job_ref)).first()
-    if job is None:
-        raise NotFound(f"no job {job_ref!r}")
-    planned = session.exec(select(Appointment).where(Appointment.job_id == job.id)).first() is not None
+    planned = appointment_of(session, job_at_version(session, job_ref, None)) is not None
     first: Refused | None = None
     for offset in range(0, max(span, 1), STEP_MINUTES):
         start = local_at(day, minute + offset, zone)

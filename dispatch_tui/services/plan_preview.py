@@ -128,12 +128,6 @@ class PreviewRun:
         self._receive.close()
 
 
-def technicians_in(report: Report) -> list[str]:
-    """Every technician whose day the report changes, sorted."""
-    refs = {p.tech_ref for c in report.changes for p in (c.before, c.after) if p is not None}
-    return sorted(refs)
-
-
 def linked_technicians(report: Report, tech_ref: str) -> set[str]:
     """``tech_ref`` and every technician a change ties to it (a job moving between them), transitively:
     accepting one technician's new day alone could leave a job on two days or none."""

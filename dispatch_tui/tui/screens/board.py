@@ -34,9 +34,9 @@ from dispatch_tui.tui.widgets.schedule_grid import ScheduleGrid
 from dispatch_tui.tui.widgets.status_pane import StatusPane
 from dispatch_tui.tui.widgets.technicians_pane import TechniciansPane
 from dispatch_tui.tui.widgets.virtual_list import VirtualList
+from dispatch_tui.tui.wording import status_label
 
 if TYPE_CHECKING:
-    from dispatch_tui.services.assignment import Change
     from dispatch_tui.services.board import Board, Patch
     from dispatch_tui.services.candidates import Candidate
     from dispatch_tui.tui.backend import Backend
@@ -69,9 +69,8 @@ class BoardScreen(Screen[None]):
     class Patched(Message):
         """A write landed: what it changed, read back (None if that read failed: reload instead)."""
 
-        def __init__(self, notice: str, change: Change, day: date, patch: Patch | None) -> None:
+        def __init__(self, notice: str, day: date, patch: Patch | None) -> None:
             self.notice = notice
-            self.change = change
             self.day = day  # the board day the patch was read for
             self.patch = patch
             super().__init__()
@@ -324,7 +323,7 @@ class BoardScreen(Screen[None]):
             patch: Patch | None = self.backend.patch(day, self.query_text, [ref], techs)
         except Exception:  # noqa: BLE001 - the write is done; a whole reload shows it instead
             patch = None
-        self.post_message(self.Patched(done.format(change=result), result, day, patch))
+        self.post_message(self.Patched(done.format(change=result), day, patch))
 
     def action_assign(self) -> None:
         ref = self._job()
@@ -410,7 +409,7 @@ class BoardScreen(Screen[None]):
 
         def chosen(new: str | None) -> None:
             if new:
-                self.write("{change.job_ref} is now " + new.replace("_", " "), self.backend.set_status, ref, new)
+                self.write("{change.job_ref} is now " + status_label(new), self.backend.set_status, ref, new)
 
         self.app.push_screen(SetStatusScreen(ref, status, options), chosen)
 

@@ -11,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from dispatch_tui.tui.wording import status_label
+
 
 class SetStatusScreen(ModalScreen[str | None]):
     CSS_PATH = ["dialog.tcss", "set_status.tcss"]  # noqa: RUF012 - Textual reads it as a class attribute
@@ -24,8 +26,8 @@ class SetStatusScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
-            box.border_title = f"Status of {self.job_ref}: {self.status.replace('_', ' ')}"
-            yield OptionList(*[Option(o.replace("_", " "), id=o) for o in self.options])
+            box.border_title = f"Status of {self.job_ref}: {status_label(self.status)}"
+            yield OptionList(*[Option(status_label(o), id=o) for o in self.options])
             yield Static("enter: set · esc: cancel", classes="hint")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

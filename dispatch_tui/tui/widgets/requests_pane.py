@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import events
-from textual.message import Message
 
 from dispatch_tui.tui.palette import palette
 from dispatch_tui.tui.widgets.virtual_list import VirtualList
@@ -22,11 +21,6 @@ if TYPE_CHECKING:
 
 
 class RequestsPane(VirtualList["RequestRow"]):
-    class DragStarted(Message):
-        def __init__(self, job_ref: str) -> None:
-            self.job_ref = job_ref
-            super().__init__()
-
     def __init__(self, zone: ZoneInfo, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.zone = zone
@@ -69,7 +63,6 @@ class RequestsPane(VirtualList["RequestRow"]):
     def on_mouse_move(self, event: events.MouseMove) -> None:
         if self._pressed is not None and not self._dragging and self.app.mouse_captured is self:
             self._dragging = True
-            self.post_message(self.DragStarted(self._pressed))
 
     def on_mouse_up(self, event: events.MouseUp) -> None:
         pressed, dragging = self._pressed, self._dragging
