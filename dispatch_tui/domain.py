@@ -66,6 +66,9 @@ IMPORT_COLUMNS: dict[ImportKind, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+# A visit has ended: these are billed, rated and counted as finished.
+FINISHED = (JobStatus.COMPLETED, JobStatus.NEEDS_FOLLOW_UP)
+
 # A rate card line for customers without a contract, and for any skill.
 NO_CONTRACT = "none"
 ANY_SKILL = "*"

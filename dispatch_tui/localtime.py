@@ -71,6 +71,16 @@ def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+def local_period_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """[the start of local day ``first``, the end of local day ``last``), as UTC instants."""
+    return local_day_bounds(first, zone)[0], local_day_bounds(last, zone)[1]
+
+
+def local_moment(value: datetime, zone: ZoneInfo) -> str:
+    """An instant as people read it in messages: 'Tue 03 Nov 09:30', local time."""
+    return value.astimezone(zone).strftime("%a %d %b %H:%M")
+
+
 def local_at(day: date, minute: int, zone: ZoneInfo) -> datetime:
     """The UTC instant of a local clock time (minutes after midnight) on a day."""
     naive = datetime.combine(day, datetime.min.time()) + timedelta(minutes=minute)

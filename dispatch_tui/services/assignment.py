@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from dispatch_tui.domain import AppointmentOrigin, JobStatus
-from dispatch_tui.localtime import local_iso
+from dispatch_tui.localtime import local_iso, local_moment
 from dispatch_tui.services.day_plan import job_spec, load_day
 from dispatch_tui.services.scheduling import DayFrame, Travel, check_insert
 from dispatch_tui.store.models import Appointment, Job, JobEvent, Technician, utcnow
@@ -166,7 +166,7 @@ def assign(
     if reasons and not force:
         raise Refused(reasons)
     end = start + _duration(job)
-    note = f"assigned to {tech.ref} ({tech.name}) {_clock(start, zone)}–{end.astimezone(zone):%H:%M}"
+    note = f"assigned to {tech.ref} ({tech.name}) {local_moment(start, zone)}–{end.astimezone(zone):%H:%M}"
     note += _override(reasons)
     version = bump_version(session, job, JobStatus.SCHEDULED.value, actor, note)
     session.add(
@@ -205,7 +205,7 @@ def move(
         raise Refused(reasons)
     old_start = appointment.start
     end = start + _duration(job)
-    note = f"moved from {old_tech.ref} {_clock(old_start, zone)} to {tech.ref} {_clock(start, zone)}"
+    note = f"moved from {old_tech.ref} {local_moment(old_start, zone)} to {tech.ref} {local_moment(start, zone)}"
     note += _override(reasons)
     version = bump_version(session, job, job.status, actor, note)
     appointment.technician_id, appointment.start, appointment.end = tech.id or 0, start, end
@@ -225,7 +225,7 @@ def unassign(
     appointment, tech = _placed(session, job, "unassigned")
     old_start = appointment.start
     version = bump_version(
-        session, job, JobStatus.NEW.value, actor, f"unassigned from {tech.ref} {_clock(old_start, zone)}"
+        session, job, JobStatus.NEW.value, actor, f"unassigned from {tech.ref} {local_moment(old_start, zone)}"
     )
     session.delete(appointment)
     session.flush()
@@ -279,10 +279,6 @@ def retravel(session: Session, tech: Technician, when: datetime, zone: ZoneInfo,
 
 def _duration(job: Job) -> timedelta:
     return timedelta(minutes=job.duration_min)
-
-
-def _clock(value: datetime, zone: ZoneInfo) -> str:
-    return value.astimezone(zone).strftime("%a %d %b %H:%M")
 
 
 def _override(reasons: list[str]) -> str:

@@ -20,11 +20,10 @@ technician drove and worked; the follow-up visit is a job of its own, billed whe
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -34,9 +33,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, insert, select
 from sqlmodel import Session
 
-from dispatch_tui.domain import ANY_SKILL, NO_CONTRACT
+from dispatch_tui.domain import ANY_SKILL, FINISHED, NO_CONTRACT
 from dispatch_tui.domain import JobStatus as S
-from dispatch_tui.localtime import local_iso
+from dispatch_tui.localtime import local_iso, local_period_bounds
 from dispatch_tui.store.models import (
     Appointment,
     BillingExport,
@@ -51,7 +50,6 @@ from dispatch_tui.store.models import (
 
 CENT = Decimal("0.01")
 BILLING_STEP_MINUTES = 15
-FINISHED = (S.COMPLETED.value, S.NEEDS_FOLLOW_UP.value)
 COLUMNS = (
     "job_ref", "customer_ref", "customer_name", "technician_ref", "completed_at", "outcome", "skill", "contract",
     "work_minutes", "billed_minutes", "hourly_rate", "labor_covered", "labor", "callout", "parts", "subtotal",
@@ -173,13 +171,6 @@ def load_rates(session: Session) -> dict[tuple[str, str], RateCard]:
     return {(r.contract, r.skill): RateCard(r.hourly_rate_cents, r.callout_fee_cents, r.labor_covered) for r in rows}
 
 
-def period_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """[first 00:00, the day after last 00:00) in local time, as UTC."""
-    start = datetime.combine(first, time(0), zone).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(UTC)
-    return start, end
-
-
 def billing_lines(
     session: Session,
     first: date,
@@ -194,7 +185,7 @@ def billing_lines(
     Raises ``BillingRejected`` listing every visit that cannot be billed.
     """
     conn = session.connection()
-    start, end = period_bounds(first, last, zone)
+    start, end = local_period_bounds(first, last, zone)
     done = T_EVENT.alias("done")
     finished = and_(
         done.c.to_status.in_(FINISHED),
@@ -339,9 +330,3 @@ def write_xlsx(lines: Sequence[BillLine], path: Path, zone: ZoneInfo) -> None:
         for column, amount in enumerate((a.labor, a.callout, a.parts, a.subtotal, a.tax, a.total), start=12):
             number(r, column, float(amount), cents)  # exact: every amount has two decimals and fits a double
     book.close()
-
-
-def csv_text(lines: Sequence[BillLine], zone: ZoneInfo) -> str:
-    out = io.StringIO()
-    write_csv(lines, out, zone)
-    return out.getvalue()

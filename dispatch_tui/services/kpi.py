@@ -29,8 +29,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from dispatch_tui.domain import FINISHED
 from dispatch_tui.domain import JobStatus as S
-from dispatch_tui.services.billing import period_bounds
+from dispatch_tui.localtime import local_period_bounds
 from dispatch_tui.services.timesheets import TimesheetDay, timesheets
 from dispatch_tui.store.models import Appointment, Feedback, FollowUp, Job, JobEvent, Technician
 
@@ -40,7 +41,6 @@ T_APPOINTMENT = Appointment.__table__  # type: ignore[attr-defined]
 T_TECH = Technician.__table__  # type: ignore[attr-defined]
 T_FEEDBACK = Feedback.__table__  # type: ignore[attr-defined]
 T_FOLLOW_UP = FollowUp.__table__  # type: ignore[attr-defined]
-FINISHED = (S.COMPLETED.value, S.NEEDS_FOLLOW_UP.value)
 
 
 def percent(part: int, whole: int) -> float | None:
@@ -98,7 +98,7 @@ class Tally:
 
 def kpis(session: Session, first: date, last: date, *, zone: ZoneInfo, now: datetime | None = None) -> dict[str, Any]:
     conn = session.connection()
-    start, end = period_bounds(first, last, zone)
+    start, end = local_period_bounds(first, last, zone)
 
     def day_of(moment: datetime) -> date:
         return moment.astimezone(zone).date()

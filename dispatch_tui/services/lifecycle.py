@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from dispatch_tui.domain import JobSource
+from dispatch_tui.domain import FINISHED, JobSource
 from dispatch_tui.domain import JobStatus as S
+from dispatch_tui.localtime import local_moment
 from dispatch_tui.services.assignment import Change, Refused, appointment_of, bump_version, job_at_version, retravel
 from dispatch_tui.services.scheduling import Travel
 from dispatch_tui.store.models import Appointment, FollowUp, Job, JobEvent, JobPart, Part, Technician, utcnow
@@ -40,7 +41,6 @@ FORWARD: dict[str, tuple[str, ...]] = {
 OPEN = (S.NEW, S.SCHEDULED, S.DISPATCHED, S.EN_ROUTE, S.ON_SITE)
 NOT_STARTED = (S.SCHEDULED, S.DISPATCHED)
 EXECUTION = (S.DISPATCHED, S.EN_ROUTE, S.ON_SITE, S.COMPLETED, S.NEEDS_FOLLOW_UP)
-FINISHED = (S.COMPLETED, S.NEEDS_FOLLOW_UP)
 # What "job complete" in one action accepts: the technician has been sent out.
 STARTED = (S.DISPATCHED, S.EN_ROUTE, S.ON_SITE)
 # How long a follow-up request's window stays open: until a visit is agreed with the customer.
@@ -146,17 +146,19 @@ def complete(
     steps: list[tuple[str, datetime, str]] = []
     if job.status != S.ON_SITE:
         appointment = appointment_of(session, job)
+        last = _last_execution(session, job)  # the latest execution step recorded so far
         arrival, how = started_at, "as reported"
         if arrival is None:
             if appointment is None or appointment.start > at:
                 plan = "has no planned start"
                 if appointment is not None:
-                    plan = f"its plan starts at {_clock(appointment.start, zone)}, after it ended ({_clock(at, zone)})"
+                    planned, ended = local_moment(appointment.start, zone), local_moment(at, zone)
+                    plan = f"its plan starts at {planned}, after it ended ({ended})"
                 raise Refused([f"{job.ref} was never marked on site and {plan}: give the arrival time"])
-            arrival, how = max(appointment.start, _last_execution(session, job) or appointment.start), "from the plan"
+            arrival, how = max(appointment.start, last or appointment.start), "from the plan"
         if job.status == S.DISPATCHED:
             drive = timedelta(minutes=appointment.travel_minutes if appointment else 0)
-            leave = max(arrival - drive, _last_execution(session, job) or arrival - drive)
+            leave = max(arrival - drive, last or arrival - drive)
             steps.append((S.EN_ROUTE.value, leave, f"recorded by job complete (time {how}, less the drive)"))
         steps.append((S.ON_SITE.value, arrival, f"recorded by job complete (time {how})"))
     for status, when, text in steps:
@@ -219,15 +221,15 @@ def _last_execution(session: Session, job: Job) -> datetime | None:
 
 def _check_moment(session: Session, job: Job, status: str, at: datetime, now: datetime, zone: ZoneInfo) -> None:
     if at > now:
-        raise Refused([f"{job.ref}: {_clock(at, zone)} is in the future (it is {_clock(now, zone)})"])
+        raise Refused([f"{job.ref}: {local_moment(at, zone)} is in the future (it is {local_moment(now, zone)})"])
     done = [(when, step) for step, when in _times(session, job).items()]
     if done:
         when, step = max(done)
         if at < when:
             raise Refused(
                 [
-                    f"{job.ref} became {step} at {_clock(when, zone)}: {status} at {_clock(at, zone)} would be "
-                    "earlier (dispatched ≤ en_route ≤ on_site ≤ completed)"
+                    f"{job.ref} became {step} at {local_moment(when, zone)}: {status} at "
+                    f"{local_moment(at, zone)} would be earlier (dispatched ≤ en_route ≤ on_site ≤ completed)"
                 ]
             )
 
@@ -303,7 +305,3 @@ def _change(session: Session, job: Job, status: str, version: int, appointment: 
     return Change(
         job.ref, status, version, tech.ref if tech else None, appointment.start, appointment.end, appointment.locked
     )
-
-
-def _clock(value: datetime, zone: ZoneInfo) -> str:
-    return value.astimezone(zone).strftime("%a %d %b %H:%M")

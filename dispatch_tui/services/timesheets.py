@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from dispatch_tui.domain import JobStatus as S
+from dispatch_tui.localtime import local_at, local_day_bounds, local_period_bounds
 from dispatch_tui.store.models import Absence, Appointment, JobEvent, ShiftPattern, Technician, utcnow
 
 T_EVENT = JobEvent.__table__  # type: ignore[attr-defined]
@@ -89,8 +90,7 @@ def timesheets(
 ) -> list[TimesheetDay]:
     conn = session.connection()
     now = now or utcnow()
-    start = datetime.combine(first, time(0), zone).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(UTC)
+    start, end = local_period_bounds(first, last, zone)
     worked = spans(session, start, end, now)
     shifts = {(r.technician_id, r.weekday): r for r in conn.execute(select(T_SHIFT))}
     absences: dict[int, list[Span]] = defaultdict(list)
@@ -100,14 +100,13 @@ def timesheets(
     techs = conn.execute(select(T_TECH.c.id, T_TECH.c.ref, T_TECH.c.name).order_by(T_TECH.c.ref)).all()
     day = first
     while day <= last:
-        day_start = datetime.combine(day, time(0), zone).astimezone(UTC)
-        day_end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
+        day_start, day_end = local_day_bounds(day, zone)
         for tech in techs:
             pattern = shifts.get((tech.id, day.weekday()))
             window: Span | None = None
             shift = pause = 0
             if pattern is not None:
-                window = (_local(day, pattern.start_minute, zone), _local(day, pattern.end_minute, zone))
+                window = (local_at(day, pattern.start_minute, zone), local_at(day, pattern.end_minute, zone))
                 away = sum(_overlap(window, absence) for absence in absences.get(tech.id, []))
                 shift = _minutes(_length(window) - away)
                 pause = pattern.break_minutes if shift else 0
@@ -132,13 +131,6 @@ def timesheets(
             )  # fmt: skip
         day += timedelta(days=1)
     return sheets
-
-
-def _local(day: date, minute: int, zone: ZoneInfo) -> datetime:
-    """Local wall-clock minute of ``day`` (a shift's 08:00 stays 08:00 across a DST change)."""
-    return datetime.combine(day, time(minute // 60, minute % 60) if minute < 1440 else time(0), zone).astimezone(
-        UTC
-    ) + (timedelta(days=1) if minute >= 1440 else timedelta(0))
 
 
 def _length(span: Span) -> float:

@@ -7,7 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dispatch_tui.localtime import local_day_bounds, local_iso, parse_clock, parse_datetime
+from dispatch_tui.localtime import (
+    local_at,
+    local_day_bounds,
+    local_iso,
+    local_period_bounds,
+    parse_clock,
+    parse_datetime,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -46,3 +53,10 @@ def test_bad_clock_times(text: str) -> None:
 def test_clock_times() -> None:
     assert parse_clock("07:30") == 450
     assert parse_clock("24:00") == 1440
+
+
+def test_a_period_and_a_shift_ending_at_midnight_follow_the_local_clock_across_dst() -> None:
+    paris = PARIS  # summer time ends on Sun 25 Oct 2026: that day has 25 hours
+    start, end = local_period_bounds(date(2026, 10, 24), date(2026, 10, 25), paris)
+    assert (start, end) == (datetime(2026, 10, 23, 22, tzinfo=UTC), datetime(2026, 10, 25, 23, tzinfo=UTC))
+    assert local_at(date(2026, 10, 25), 24 * 60, paris) == datetime(2026, 10, 25, 23, tzinfo=UTC)  # Mon 00:00
