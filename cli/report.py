@@ -42,25 +42,19 @@ def kpi(
         _charts(report)
 
 
-def _fmt(value: Any, unit: str = "") -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float) and value.is_integer() and not unit.strip().startswith("%"):
-        value = int(value)  # a median of an even count of whole minutes: 12.0 → 12, 12.5 stays
-    return f"{value}{unit}"
-
-
 def _print(report: dict[str, Any]) -> None:
     from rich.table import Table
+
+    from dispatch_tui.services.kpi import TECHNICIAN_COLUMNS, WAIT_LABELS, figure, technician_rows
 
     received = report["requests_received"]
     by_source = ", ".join(f"{source} {count}" for source, count in received["by_source"].items()) or "none"
     stdout.print(f"KPIs {report['from']} – {report['to']}", style="bold", highlight=False)
     stdout.print(f"requests received: {received['total']} ({by_source})", highlight=False)
-    for key, label in (("to_scheduled", "created → scheduled"), ("to_on_site", "created → on site")):
+    for key, label in WAIT_LABELS:
         wait = report["waiting_minutes"][key]
         stdout.print(
-            f"waiting {label}: median {_fmt(wait['median'], ' min')}, p90 {_fmt(wait['p90'], ' min')} "
+            f"waiting {label}: median {figure(wait['median'], ' min')}, p90 {figure(wait['p90'], ' min')} "
             f"({wait['count']} requests)",
             highlight=False,
         )
@@ -69,19 +63,10 @@ def _print(report: dict[str, Any]) -> None:
         f": {', '.join(breaches['jobs'][:20])}" + (" …" if breaches["count"] > 20 else "") if breaches["count"] else ""
     )
     stdout.print(f"SLA breaches: {breaches['count']}{listed}", highlight=False)
-    table = Table("", "done", "on time", "1st fix", "use", "travel", "rating", box=None)
+    table = Table(*TECHNICIAN_COLUMNS, box=None)
     table.columns[0].no_wrap = True
-    rows = [("overall", report["overall"])] + [(f"{t['technician_ref']} {t['name']}", t) for t in report["technicians"]]
-    for label, figures in rows:
-        table.add_row(
-            label,
-            str(figures["visits_finished"]),
-            _fmt(figures["on_time_pct"], " %"),
-            _fmt(figures["first_time_fix_pct"], " %"),
-            _fmt(None if figures["utilization"] is None else round(100 * figures["utilization"], 1), " %"),
-            _fmt(None if figures["travel_share"] is None else round(100 * figures["travel_share"], 1), " %"),
-            _fmt(figures["average_rating"]),
-        )
+    for row in technician_rows(report):
+        table.add_row(*row)
     stdout.print(table)
     stdout.print("done: visits finished; use: work / shift; travel: travel / (travel + work)", style="dim")
 

@@ -219,3 +219,40 @@ def kpis(session: Session, first: date, last: date, *, zone: ZoneInfo, now: date
             {"day": day.isoformat(), "requests_received": received_by_day[day]} | by_day[day].figures() for day in days
         ],
     }
+
+
+# --- presenting the figures: the same words in `dispatch report kpi` and the console's KPI screen ------
+
+WAIT_LABELS = (("to_scheduled", "created → scheduled"), ("to_on_site", "created → on site"))
+TECHNICIAN_COLUMNS = ("", "done", "on time", "1st fix", "use", "travel", "rating")
+
+
+def figure(value: Any, unit: str = "") -> str:
+    """A figure for people: – when there is nothing to count; 12.0 → 12 (a median of whole minutes)."""
+    if value is None:
+        return "–"
+    if isinstance(value, float) and value.is_integer() and not unit.strip().startswith("%"):
+        value = int(value)
+    return f"{value}{unit}"
+
+
+def as_percent(share: float | None) -> str:
+    """A ratio (0.306) as a percentage (30.6 %)."""
+    return figure(None if share is None else round(100 * share, 1), " %")
+
+
+def technician_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The overall line, then one per technician, under ``TECHNICIAN_COLUMNS``."""
+    rows = [("overall", report["overall"])] + [(f"{t['technician_ref']} {t['name']}", t) for t in report["technicians"]]
+    return [
+        (
+            label,
+            str(figures["visits_finished"]),
+            figure(figures["on_time_pct"], " %"),
+            figure(figures["first_time_fix_pct"], " %"),
+            as_percent(figures["utilization"]),
+            as_percent(figures["travel_share"]),
+            figure(figures["average_rating"]),
+        )
+        for label, figures in rows
+    ]

@@ -20,24 +20,11 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from dispatch_tui.services.kpi import TECHNICIAN_COLUMNS, WAIT_LABELS, as_percent, figure, technician_rows
+
 KPI_DAYS = 7  # the period shown: this many local days, ending on the board's day
 BAR_WIDTH = 24
-WAITS = (("to_scheduled", "created → scheduled"), ("to_on_site", "created → on site"))
 MAX_BREACHES_LISTED = 12
-
-
-def fmt(value: Any, unit: str = "") -> str:
-    """A figure as `dispatch report kpi` prints it: – for nothing to count, 12.0 → 12 (not for %)."""
-    if value is None:
-        return "–"
-    if isinstance(value, float) and value.is_integer() and not unit.strip().startswith("%"):
-        value = int(value)
-    return f"{value}{unit}"
-
-
-def share(value: float | None) -> str:
-    """A ratio (0.306) as a percentage (30.6 %)."""
-    return fmt(None if value is None else round(100 * value, 1), " %")
 
 
 def period(last: date, days: int = KPI_DAYS) -> tuple[date, date]:
@@ -50,40 +37,31 @@ def summary(report: dict[str, Any]) -> Text:
     overall = report["overall"]
     by_source = ", ".join(f"{source} {count}" for source, count in received["by_source"].items()) or "none"
     lines = [f"requests received: {received['total']} ({by_source})"]
-    for key, label in WAITS:
+    for key, label in WAIT_LABELS:
         wait = report["waiting_minutes"][key]
         lines.append(
-            f"waiting {label}: median {fmt(wait['median'], ' min')}, p90 {fmt(wait['p90'], ' min')} "
+            f"waiting {label}: median {figure(wait['median'], ' min')}, p90 {figure(wait['p90'], ' min')} "
             f"({wait['count']} requests)"
         )
-    lines.append(f"on-time arrival: {fmt(overall['on_time_pct'], ' %')} ({overall['arrivals']} arrivals)")
-    lines.append(f"first-time fix: {fmt(overall['first_time_fix_pct'], ' %')}")
-    lines.append(f"utilization: {share(overall['utilization'])} (work / shift)")
-    lines.append(f"travel share: {share(overall['travel_share'])} (travel / (travel + work))")
+    lines.append(f"on-time arrival: {figure(overall['on_time_pct'], ' %')} ({overall['arrivals']} arrivals)")
+    lines.append(f"first-time fix: {figure(overall['first_time_fix_pct'], ' %')}")
+    lines.append(f"utilization: {as_percent(overall['utilization'])} (work / shift)")
+    lines.append(f"travel share: {as_percent(overall['travel_share'])} (travel / (travel + work))")
     breaches = report["sla_breaches"]
     listed = ", ".join(breaches["jobs"][:MAX_BREACHES_LISTED]) + (
         " …" if breaches["count"] > MAX_BREACHES_LISTED else ""
     )
     lines.append(f"SLA breaches: {breaches['count']}" + (f" ({listed})" if breaches["count"] else ""))
-    lines.append(f"average rating: {fmt(overall['average_rating'])} ({overall['ratings']} ratings)")
+    lines.append(f"average rating: {figure(overall['average_rating'])} ({overall['ratings']} ratings)")
     return Text("\n".join(lines))
 
 
 def technicians_table(report: dict[str, Any]) -> Table:
     """Overall, then one row per technician: the same columns as the CLI's table."""
-    table = Table("", "done", "on time", "1st fix", "use", "travel", "rating", box=None)
+    table = Table(*TECHNICIAN_COLUMNS, box=None)
     table.columns[0].no_wrap = True
-    rows = [("overall", report["overall"])] + [(f"{t['technician_ref']} {t['name']}", t) for t in report["technicians"]]
-    for label, figures in rows:
-        table.add_row(
-            label,
-            str(figures["visits_finished"]),
-            fmt(figures["on_time_pct"], " %"),
-            fmt(figures["first_time_fix_pct"], " %"),
-            share(figures["utilization"]),
-            share(figures["travel_share"]),
-            fmt(figures["average_rating"]),
-        )
+    for row in technician_rows(report):
+        table.add_row(*row)
     return table
 
 
@@ -105,8 +83,8 @@ def trend_table(report: dict[str, Any]) -> Table:
             Text(bar(day["requests_received"], most), style="cyan"),
             str(day["visits_finished"]),
             Text(bar(day["visits_finished"], most), style="green"),
-            fmt(day["on_time_pct"], " %"),
-            share(day["utilization"]),
+            figure(day["on_time_pct"], " %"),
+            as_percent(day["utilization"]),
         )
     return table
 
