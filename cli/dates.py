@@ -11,11 +11,11 @@ from cli.output import fail
 _WORDS = {"today": 0, "tomorrow": 1, "yesterday": -1}
 
 
-def parse_day(text: str, zone: ZoneInfo) -> date:
+def parse_day(text: str, zone: ZoneInfo, option: str = "--date") -> date:
     word = text.strip().lower()
     if word in _WORDS:
         return datetime.now(zone).date() + timedelta(days=_WORDS[word])
     try:
         return date.fromisoformat(word)
     except ValueError:
-        fail(f"--date {text!r}: give YYYY-MM-DD, today, tomorrow or yesterday", exit_codes.USAGE)
+        fail(f"{option} {text!r}: give YYYY-MM-DD, today, tomorrow or yesterday", exit_codes.USAGE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import date, datetime, timedelta
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
@@ -14,6 +14,7 @@ import typer
 
 from cli import exit_codes
 from cli.context import app_context
+from cli.dates import parse_day
 from cli.output import fail, stderr, stdout
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Billing lines and time sheets for a period.", no_args_is_help=True)
 
-_WORDS = {"today": 0, "yesterday": -1, "tomorrow": 1}
 From = Annotated[str, typer.Option("--from", help="First day: YYYY-MM-DD, today or yesterday.")]
 To = Annotated[str, typer.Option("--to", help="Last day, included: YYYY-MM-DD, today or yesterday.")]
 Out = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
@@ -36,19 +36,10 @@ class ExportFormat(StrEnum):
 
 
 def parse_period(first: str, last: str, zone: ZoneInfo) -> tuple[date, date]:
-    days = []
-    for option, text in (("--from", first), ("--to", last)):
-        word = text.strip().lower()
-        if word in _WORDS:
-            days.append(datetime.now(zone).date() + timedelta(days=_WORDS[word]))
-            continue
-        try:
-            days.append(date.fromisoformat(word))
-        except ValueError:
-            fail(f"{option} {text!r}: give YYYY-MM-DD, today or yesterday", exit_codes.USAGE)
-    if days[1] < days[0]:
-        fail(f"--to {days[1]} is before --from {days[0]}", exit_codes.USAGE)
-    return days[0], days[1]
+    start, end = parse_day(first, zone, "--from"), parse_day(last, zone, "--to")
+    if end < start:
+        fail(f"--to {end} is before --from {start}", exit_codes.USAGE)
+    return start, end
 
 
 @app.command("billing")
@@ -189,10 +180,11 @@ def timesheets(
     if output is None:
         sys.stdout.write(text)
         return
+    temp = output.with_name(f".{output.name}.{os.getpid()}.part")
     try:
-        temp = output.with_name(f".{output.name}.{os.getpid()}.part")
         temp.write_text(text, encoding="utf-8")
         os.replace(temp, output)
     except OSError as exc:
+        temp.unlink(missing_ok=True)  # a half-written file is no time sheet
         fail(f"cannot write {output}: {exc.strerror or exc}")
     stderr.print(f"wrote {len(rows)} time sheet line(s) to {output}", highlight=False, markup=False)
