@@ -84,12 +84,7 @@ def optimize(
     context = app_context(ctx)
     settings = context.settings
     zone = settings.zone
-    policy = planner.Policy(
-        max_moves=max_moves,
-        move_cost=settings.optimizer_move_cost if move_cost is None else move_cost,
-        overtime_minutes=settings.optimizer_overtime_minutes if overtime is None else overtime,
-        overtime_cost=settings.optimizer_overtime_cost,
-    )
+    policy = planner.Policy.from_settings(settings, max_moves=max_moves, move_cost=move_cost, overtime_minutes=overtime)
     first = parse_day(day, zone)
     now = datetime.now(UTC)  # today's past is history: nothing is planned into it
     engine = context.engine()

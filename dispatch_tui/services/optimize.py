@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -22,6 +23,9 @@ from dispatch_tui.services.assignment import bump_version, retravel
 from dispatch_tui.services.day_plan import DayPlan, job_spec, load_day
 from dispatch_tui.services.scheduling import BREAK_SLIDE_MINUTES, Point, TechDay, Travel
 from dispatch_tui.store.models import Appointment, Job, Technician
+
+if TYPE_CHECKING:
+    from dispatch_tui.config import Settings
 
 MOVABLE = {JobStatus.SCHEDULED.value, JobStatus.DISPATCHED.value}
 Matrix = Callable[[Sequence[Point]], list[list[int]]]
@@ -51,6 +55,23 @@ class Policy:
     move_cost: int = 0  # minutes of driving a move must save
     overtime_minutes: int = 0  # past the shift end, per technician
     overtime_cost: int = 2  # per minute of overtime, in minutes of driving
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        max_moves: int | None = None,
+        move_cost: int | None = None,
+        overtime_minutes: int | None = None,
+    ) -> Policy:
+        """The configured policy; a run's own options (not None) take precedence."""
+        return cls(
+            max_moves=max_moves,
+            move_cost=settings.optimizer_move_cost if move_cost is None else move_cost,
+            overtime_minutes=settings.optimizer_overtime_minutes if overtime_minutes is None else overtime_minutes,
+            overtime_cost=settings.optimizer_overtime_cost,
+        )
 
 
 @dataclass(frozen=True)

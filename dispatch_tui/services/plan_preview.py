@@ -45,11 +45,7 @@ def preview_day(
     engine = make_engine(settings.db)
     try:
         with Session(engine) as session:
-            policy = planner.Policy(
-                move_cost=settings.optimizer_move_cost,
-                overtime_minutes=settings.optimizer_overtime_minutes,
-                overtime_cost=settings.optimizer_overtime_cost,
-            )
+            policy = planner.Policy.from_settings(settings)
             matrix = travel_model(settings, engine).matrix
             built = planner.build(session, day, settings.zone, matrix, policy, now=now)
         solution = planner.solve(built, time_limit_s=time_limit_s)
