@@ -81,18 +81,26 @@ class _Routes:
         free, break_done = state.free, state.break_done
         if not break_done:
             assert vehicle.break_ is not None
-            earliest, latest, length = vehicle.break_
+            latest = vehicle.break_[1]
             start = self._arrive_and_start(v, free, drive, t)
             # Take the break before this visit if after it there would be no time left to start it.
             if start is None or start + task.duration > latest:
-                pause = self._clear(v, max(free, earliest), length)
-                if pause > latest:
+                after_break = self._take_break(v, free)
+                if after_break is None:
                     return None
-                free, break_done = pause + length, True
+                free, break_done = after_break, True
         start = self._arrive_and_start(v, free, drive, t)
         if start is None:
             return None
         return start, _State(start + task.duration, break_done)
+
+    def _take_break(self, v: int, free: int) -> int | None:
+        """When the break, taken as soon as allowed from ``free``, is over; None: it can no longer start."""
+        lunch = self.problem.vehicles[v].break_
+        assert lunch is not None
+        earliest, latest, length = lunch
+        pause = self._clear(v, max(free, earliest), length)
+        return None if pause > latest else pause + length
 
     def _arrive_and_start(self, v: int, free: int, drive: int, t: int) -> int | None:
         task = self.tasks[t]
@@ -107,12 +115,10 @@ class _Routes:
         vehicle = self.problem.vehicles[v]
         free = state.free
         if not state.break_done:
-            assert vehicle.break_ is not None
-            earliest, latest, length = vehicle.break_
-            pause = self._clear(v, max(free, earliest), length)
-            if pause > latest:
+            after_break = self._take_break(v, state.free)
+            if after_break is None:
                 return None
-            free = pause + length
+            free = after_break
         back = self._drive(v, free, self.matrix[here][vehicle.end])
         return back if back <= vehicle.shift[1] + vehicle.overtime else None
 
