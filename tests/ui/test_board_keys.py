@@ -294,3 +294,23 @@ async def test_the_command_palette_lists_every_action(demo: Engine, make_app: Ap
         found = [hit async for hit in provider.search("optimize")]
         assert "optimize" in {hit.help for hit in found} and "quit" not in {hit.help for hit in found}
         await pilot.press("escape")
+
+
+async def test_a_store_error_while_reading_candidates_is_a_notice_not_the_end_of_the_console(
+    demo: Engine, make_app: AppFactory
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+
+        def locked(*args: object, **kwargs: object) -> object:
+            raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+        app.backend.candidates = locked  # type: ignore[method-assign]
+        await pilot.press("a")
+        await until(pilot, lambda: any("database is locked" in n.message for n in app._notifications))
+        await settle(pilot)
+        assert app.is_running and app.return_code is None
+        assert app.screen is app.board_screen

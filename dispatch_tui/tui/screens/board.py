@@ -26,7 +26,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from dispatch_tui.tui.keys import BOARD_ACTIONS, bindings
 from dispatch_tui.tui.widgets.requests_pane import RequestsPane
@@ -268,6 +268,13 @@ class BoardScreen(Screen[None]):
                 self.query_one(StatusPane).show_message, f"cannot load {selection.ref}: {exc}", error=True
             )
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A reading worker that failed (a locked or unreachable store) is a notification, not the end of
+        the console: the dispatcher can try again."""
+        error = event.worker.error
+        if event.state is WorkerState.ERROR and error is not None:
+            self.notify(f"{error.__class__.__name__}: {error}", title="Store error", severity="error", timeout=10)
+
     # What the actions act on.
     def _current(self) -> Selection | None:
         """What the focused pane's cursor is on now (a key may arrive before the pane's highlight message)."""
@@ -341,7 +348,7 @@ class BoardScreen(Screen[None]):
                 return
             self.choose(ref, "Move")
 
-    @work(thread=True, exclusive=True, group="candidates")
+    @work(thread=True, exclusive=True, group="candidates", exit_on_error=False)
     def choose(self, ref: str, verb: str) -> None:
         from dispatch_tui.services.candidates import UnknownJob
 
@@ -391,7 +398,7 @@ class BoardScreen(Screen[None]):
         if ref is not None:
             self.pick_status(ref)
 
-    @work(thread=True, exclusive=True, group="candidates")
+    @work(thread=True, exclusive=True, group="candidates", exit_on_error=False)
     def pick_status(self, ref: str) -> None:
         from dispatch_tui.services.lifecycle import next_statuses
 
