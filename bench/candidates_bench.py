@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 ZONE = ZoneInfo("Europe/Paris")
 DAY = date(2026, 12, 1)
+NOW = datetime(2026, 11, 30, 12, tzinfo=ZONE)  # the clock the whole bench runs under: noon the day before
 TARGETS = {"candidates_ms": 50.0, "candidates_frozen_gc_ms": 50.0, "cli_ms": 400.0, "move_check_ms": 5.0}
 
 
@@ -47,6 +48,7 @@ def main() -> None:
     from sqlalchemy import func, select
     from sqlmodel import Session
 
+    from dispatch_tui import clock
     from dispatch_tui.config import Settings
     from dispatch_tui.services.assignment import _check
     from dispatch_tui.services.candidates import rank_candidates
@@ -56,6 +58,7 @@ def main() -> None:
     from dispatch_tui.store import make_engine, upgrade
     from dispatch_tui.store.models import Appointment, Job, Technician
 
+    clock.use(clock.Clock.at(NOW, frozen=True))  # the day is ahead whatever the calendar says
     folder = Path(tempfile.mkdtemp(prefix="dispatch-bench-"))
     db = folder / "bench.db"
     engine = make_engine(db)
@@ -67,7 +70,7 @@ def main() -> None:
     data = generate_demo(spec)
     for request in data.requests:
         request["duration_min"] = str(args.minutes)
-    build_demo(engine, spec, ZONE, now=datetime(2026, 11, 30, 12, tzinfo=ZONE), data=data)  # fmt: skip
+    build_demo(engine, spec, ZONE, now=NOW, data=data)
     setup_s = time.perf_counter() - started
     with Session(engine) as session:
         scheduled = session.scalar(select(func.count()).select_from(Appointment))
@@ -104,7 +107,12 @@ def main() -> None:
             move_checks.append((time.perf_counter() - t) * 1000)
 
     dispatch = str(Path(sys.executable).with_name("dispatch"))
-    env = {**os.environ, "DISPATCH_TIMEZONE": "Europe/Paris"}
+    env = {
+        **os.environ,
+        "DISPATCH_TIMEZONE": "Europe/Paris",
+        "DISPATCH_NOW": NOW.isoformat(),
+        "DISPATCH_NOW_FROZEN": "1",
+    }
     cli = []
     for i in range(args.cli_calls):
         t = time.perf_counter()

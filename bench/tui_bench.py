@@ -82,6 +82,7 @@ def child(db: str) -> None:
     """One console, headless: every figure of one run, as JSON on stdout."""
     from textual.screen import Screen
 
+    from dispatch_tui.clock import Clock
     from dispatch_tui.config import Settings
     from dispatch_tui.localtime import local_at
     from dispatch_tui.tui.app import DispatchApp
@@ -102,7 +103,8 @@ def child(db: str) -> None:
 
     Screen._compositor_refresh = timed_refresh  # type: ignore[method-assign]
     noon = local_at(DAY, 12 * 60, ZONE)
-    app = DispatchApp(Settings(db=db, timezone=ZONE.key), now=lambda: noon, day=DAY, poll_interval=3600)
+    settings = Settings(db=db, timezone=ZONE.key)
+    app = DispatchApp(settings, clock=Clock.at(noon, frozen=True), day=DAY, poll_interval=3600)
     figures: dict[str, float] = {}
     pauses: list[float] = []  # the collector's pauses after launch, in ms
     collecting: list[float] = []

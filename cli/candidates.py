@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -11,6 +10,7 @@ from rich.table import Table
 from cli import exit_codes
 from cli.context import app_context
 from cli.output import fail, print_json, stdout
+from dispatch_tui import clock
 
 
 def candidates(
@@ -36,7 +36,7 @@ def candidates(
     with Session(engine) as session:
         try:
             options = rank_candidates(session, job, zone=zone, travel=point_travel(context.settings, engine),
-                                      day=first, days=days, limit=limit, now=datetime.now(UTC))  # fmt: skip
+                                      day=first, days=days, limit=limit, now=clock.now())  # fmt: skip
         except UnknownJob as missing:
             fail(str(missing), exit_codes.REJECTED)
     if as_json:

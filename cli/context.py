@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 class AppContext:
     db: str | None = None
     timezone: str | None = None
+    now: str | None = None
+    now_frozen: bool | None = None
     _settings: Settings | None = field(default=None, repr=False)
 
     @property
@@ -30,12 +32,17 @@ class AppContext:
             from dispatch_tui.config import load_settings
 
             try:
-                self._settings = load_settings(db=self.db, timezone=self.timezone)
+                self._settings = load_settings(
+                    db=self.db, timezone=self.timezone, now=self.now, now_frozen=self.now_frozen
+                )
             except ValidationError as exc:
-                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                problems = "; ".join(_problem(e["loc"], e["msg"]) for e in exc.errors())
                 fail(f"bad settings: {problems}", exit_codes.USAGE)
             except ValueError as exc:  # e.g. an unreadable TOML file
                 fail(f"bad settings file: {exc}", exit_codes.USAGE)
+            from dispatch_tui import clock
+
+            clock.use(self._settings.clock)  # every "now" of this command, the store's stamps included
         assert self._settings is not None
         return self._settings
 
@@ -69,6 +76,11 @@ class AppContext:
         except SQLAlchemyError as exc:
             fail(f"cannot open the store {target}: {exc.__class__.__name__}: {getattr(exc, 'orig', None) or exc}")
         return engine
+
+
+def _problem(where: tuple[int | str, ...], message: str) -> str:
+    message = message.removeprefix("Value error, ")
+    return f"{'.'.join(map(str, where))}: {message}" if where else message
 
 
 def app_context(ctx: typer.Context) -> AppContext:

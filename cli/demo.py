@@ -30,7 +30,9 @@ def demo_command(
     seed: Annotated[int, typer.Option(help="Same seed, same city.")] = 7,
     technicians: Annotated[int, typer.Option(min=2, max=900, help="How many technicians.")] = 12,
     requests: Annotated[int, typer.Option(min=1, max=200_000, help="How many requests for the day.")] = 60,
-    day: Annotated[str, typer.Option("--date", help="The day of the requests: YYYY-MM-DD or today.")] = "today",
+    day: Annotated[
+        str, typer.Option("--date", help="The requests' day: YYYY-MM-DD, today, tomorrow or a weekday (the next).")
+    ] = "today",
     replace: Annotated[bool, typer.Option("--replace", help="Delete an existing demo file at --db first.")] = False,
     files: Annotated[
         Path | None,

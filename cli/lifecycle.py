@@ -13,6 +13,7 @@ from cli import exit_codes
 from cli.assign import AsJson, IfVersion, _report, _travel, change_session
 from cli.context import AppContext
 from cli.output import fail, print_json, stdout
+from dispatch_tui import clock
 from dispatch_tui.domain import JobStatus
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def parse_moment(option: str, text: str | None, context: AppContext) -> datetime
 
     zone = context.settings.zone
     if re.fullmatch(r"\d{1,2}:\d{2}", text.strip()):  # a clock time alone: today's, as a dispatcher types it
-        text = f"{datetime.now(zone).date().isoformat()}T{text.strip():0>5}"
+        text = f"{clock.current().today(zone).isoformat()}T{text.strip():0>5}"
     try:
         return parse_datetime(text, zone)
     except (ValueError, OverflowError) as exc:

@@ -66,8 +66,20 @@ def main(
         str | None,
         typer.Option("--timezone", "--tz", envvar="DISPATCH_TIMEZONE", help="IANA zone for shown and naive times."),
     ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            envvar="DISPATCH_NOW",
+            help="Set the clock (a replay, a demo): YYYY-MM-DDTHH:MM, local, or HH:MM today; it runs on from there.",
+        ),
+    ] = None,
+    now_frozen: Annotated[
+        bool | None,
+        typer.Option("--now-frozen/--now-running", envvar="DISPATCH_NOW_FROZEN", help="Hold the set clock still."),
+    ] = None,
 ) -> None:
-    ctx.obj = AppContext(db=db_option, timezone=timezone)
+    ctx.obj = AppContext(db=db_option, timezone=timezone, now=now, now_frozen=now_frozen)
     if ctx.invoked_subcommand is None:
         tui.tui(ctx)
 

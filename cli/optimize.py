@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -16,6 +16,7 @@ from rich.table import Table
 from cli import exit_codes
 from cli.context import app_context
 from cli.output import fail, print_json, stderr, stdout
+from dispatch_tui import clock
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -31,7 +32,7 @@ SUMMED = ("assigned", "unassigned", "travel_minutes", "travel_minutes_before", "
 def optimize(
     ctx: typer.Context,
     day: Annotated[
-        str, typer.Option("--date", "-d", help="The (first) day: YYYY-MM-DD, today or tomorrow.")
+        str, typer.Option("--date", "-d", help="The (first) day: YYYY-MM-DD, today, tomorrow or a weekday (the next).")
     ] = "tomorrow",
     days: Annotated[int, typer.Option("--days", min=1, max=14, help="How many days, from --date on.")] = 1,
     time_limit: Annotated[
@@ -86,7 +87,7 @@ def optimize(
     zone = settings.zone
     policy = planner.Policy.from_settings(settings, max_moves=max_moves, move_cost=move_cost, overtime_minutes=overtime)
     first = parse_day(day, zone)
-    now = datetime.now(UTC)  # today's past is history: nothing is planned into it
+    now = clock.now()  # today's past is history: nothing is planned into it
     engine = context.engine()
     results: list[tuple[Built, Report]] = []
     try:

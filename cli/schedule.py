@@ -23,7 +23,9 @@ class ScheduleFormat(StrEnum):
 
 def schedule(
     ctx: typer.Context,
-    day: Annotated[str, typer.Option("--date", "-d", help="The day: YYYY-MM-DD, today or tomorrow.")] = "today",
+    day: Annotated[
+        str, typer.Option("--date", "-d", help="The day: YYYY-MM-DD, today, tomorrow or a weekday (the next).")
+    ] = "today",
     fmt: Annotated[ScheduleFormat, typer.Option("--format", "-f", help="json, table or ics.")] = ScheduleFormat.TABLE,
     tech: Annotated[str | None, typer.Option("--tech", help="Only this technician's route.")] = None,
     out: Annotated[

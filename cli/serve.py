@@ -28,7 +28,9 @@ def serve(
     context = app_context(ctx)
     context.engine()  # a store that cannot be opened is said here, once, not in every browser tab
     settings = context.settings
-    command = shlex.join([sys.executable, "-m", "cli", "--db", settings.db, "--timezone", settings.timezone, "tui"])
+    clock = ["--now", settings.now, "--now-frozen" if settings.now_frozen else "--now-running"] if settings.now else []
+    store = ["--db", settings.db, "--timezone", settings.timezone]
+    command = shlex.join([sys.executable, "-m", "cli", *store, *clock, "tui"])  # each tab's clock starts there
     stderr.print(f"serving the console on http://{host}:{port} (Ctrl+C to stop)", highlight=False)
     try:
         Server(command, host=host, port=port, title="dispatch").serve()

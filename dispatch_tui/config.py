@@ -15,17 +15,20 @@ import os
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_config_dir, user_data_dir
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+if TYPE_CHECKING:
+    from dispatch_tui.clock import Clock
 
 APP_NAME = "dispatch"
 
@@ -111,6 +114,16 @@ class Settings(BaseSettings):
         description='The console\'s key bindings to change: binding id → keys, e.g. {assign = "ctrl+a", '
         'quit = "q,ctrl+q"}. The ids are listed by the console\'s help screen (?).',
     )
+    now: str | None = Field(
+        default=None,
+        description="Set the clock, to replay or demonstrate a given moment: ISO 8601 (2026-12-01T09:30; without an "
+        "offset, local time in `timezone`) or HH:MM today. The clock reads it when a command starts and runs on "
+        "from there (see now_frozen). Unset: the real time.",
+    )
+    now_frozen: bool = Field(
+        default=False,
+        description="Hold a set clock still at `now`, so that a script's output can be repeated exactly.",
+    )
     tax_rate: Decimal = Field(
         default=Decimal("0"),
         ge=0,
@@ -146,9 +159,31 @@ class Settings(BaseSettings):
             raise ValueError("working_days must list weekdays 0 (Monday) to 6 (Sunday)")
         return sorted(set(value))
 
+    @model_validator(mode="after")
+    def _readable_now(self) -> Settings:
+        if self.now is not None:
+            from dispatch_tui.clock import parse_moment
+
+            try:
+                parse_moment(self.now, self.zone)
+            except ValueError as exc:
+                raise ValueError(f"now (--now, DISPATCH_NOW): {exc}") from None
+        elif self.now_frozen:
+            raise ValueError("now_frozen (--now-frozen, DISPATCH_NOW_FROZEN) holds a set clock: set now too")
+        return self
+
     @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @cached_property
+    def clock(self) -> Clock:
+        """The clock these settings describe; a set one starts running when first asked for."""
+        from dispatch_tui.clock import Clock, parse_moment
+
+        if self.now is None:
+            return Clock.real()
+        return Clock.at(parse_moment(self.now, self.zone), frozen=self.now_frozen)
 
 
 def load_settings(**overrides: Any) -> Settings:

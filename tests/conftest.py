@@ -1,5 +1,5 @@
-"""Shared fixtures: a fresh store per test (made by the real migrations) on SQLite and, for the store-level
-suite, on PostgreSQL too; and isolated settings.
+"""Shared fixtures: the suite's clock (``tests/clock.py``), a fresh store per test (made by the real
+migrations) on SQLite and, for the store-level suite, on PostgreSQL too; and isolated settings.
 
 PostgreSQL is the server at ``DISPATCH_TEST_PG`` (default 127.0.0.1:5432, user postgres). A test that needs
 it is skipped, saying why, when the server cannot be reached; with ``CI`` set it fails instead, so that a
@@ -10,34 +10,77 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
+from dispatch_tui import clock
 from dispatch_tui.store import make_engine, upgrade
+from tests.clock import NOW, ZONE  # noqa: F401 - ZONE: the suite's zone, imported from here by many tests
 
 if TYPE_CHECKING:
     import psycopg
 
-ZONE = ZoneInfo("Europe/Paris")  # not UTC, so that offsets are exercised
 WEEKDAYS = [0, 1, 2, 3, 4]
 PG_SERVER = os.environ.get("DISPATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+
+SUITE_CLOCK = clock.Clock.at(NOW, frozen=True)
+
+
+def in_ci() -> bool:
+    """Whether CI runs the suite (CI set, and not to false): there a missing tool or server fails, never skips."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the developer's own config file, data directory or environment."""
-    for name in ("DISPATCH_DB", "DISPATCH_TIMEZONE", "DISPATCH_TRAVEL_ROAD_FACTOR", "DISPATCH_WORKING_DAYS"):
-        monkeypatch.delenv(name, raising=False)
+    for name in [name for name in os.environ if name.startswith("DISPATCH_") and name != "DISPATCH_TEST_PG"]:
+        monkeypatch.delenv(name)
     monkeypatch.setenv("DISPATCH_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+
+
+@pytest.fixture(autouse=True)
+def suite_clock(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, isolated_settings: None
+) -> Iterator[None]:
+    """Every test runs under a set, frozen clock: ``NOW`` (the evening before ``DAY``), or the moment its
+    ``@pytest.mark.clock("...")`` gives. In process, and for the commands it starts (``DISPATCH_NOW``)."""
+    marker = request.node.get_closest_marker("clock")
+    moment = datetime.fromisoformat(marker.args[0]) if marker else NOW
+    _set_clock(monkeypatch, moment)
+    yield
+    clock.use(SUITE_CLOCK)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite's clock from the start, before fixtures of any scope: a module- or session-scoped store
+    is built under it too (``suite_clock`` then sets it again around each test)."""
+    clock.use(SUITE_CLOCK)
+    os.environ["DISPATCH_NOW"], os.environ["DISPATCH_NOW_FROZEN"] = NOW.isoformat(), "true"
+
+
+@pytest.fixture
+def set_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """Move the frozen clock to another moment, for this test and the commands it starts from then on."""
+    return lambda moment: _set_clock(monkeypatch, moment)
+
+
+def _set_clock(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
+    if moment.tzinfo is None:
+        raise ValueError(f"a test's clock is set to an aware moment, not {moment.isoformat()}")
+    clock.use(clock.Clock.at(moment, frozen=True))
+    monkeypatch.setenv("DISPATCH_NOW", moment.isoformat())
+    monkeypatch.setenv("DISPATCH_NOW_FROZEN", "true")
 
 
 @pytest.fixture
@@ -68,7 +111,7 @@ def pg_admin() -> Iterator[psycopg.Connection[Any]]:
         admin = psycopg.connect(PG_SERVER.replace("postgresql+psycopg", "postgresql") + "/postgres",
                                 autocommit=True, connect_timeout=3)  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server means: skip, and say why
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        if in_ci():
             pytest.fail(f"PostgreSQL at {PG_SERVER} is not reachable in CI: {exc}")
         pytest.skip(f"PostgreSQL at {PG_SERVER} is not reachable: {exc}")
     with admin:

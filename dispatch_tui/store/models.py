@@ -7,12 +7,13 @@ PostgreSQL round alike.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from dispatch_tui import clock
 from dispatch_tui.domain import AppointmentOrigin, JobSource, JobStatus
 from dispatch_tui.store.types import UTCDateTime
 
@@ -20,7 +21,8 @@ __all__ = ["AppointmentOrigin", "JobSource", "JobStatus"]  # re-exported: the st
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The process's clock (``dispatch_tui.clock``): a set or frozen clock stamps the records too."""
+    return clock.now()
 
 
 def _one_of(column: str, values: type[StrEnum]) -> str:

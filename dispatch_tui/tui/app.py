@@ -1,28 +1,27 @@
 """DispatchApp: the dispatcher's console over the configured store.
 
-``now`` is injectable (tests and snapshots fix the clock); by default it is the wall clock.
+``clock`` is injectable (tests and snapshots fix it); by default it is the settings' clock (the real time,
+or the moment set with ``--now``). The app installs it as the process's clock, so that what the services
+stamp (audit events, receipts) reads the same time as what the board shows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import BindingType
 
+from dispatch_tui import clock as process_clock
 from dispatch_tui.tui.backend import Backend
 from dispatch_tui.tui.commands import DispatchCommands
 from dispatch_tui.tui.keys import APP_ACTIONS, bindings
 from dispatch_tui.tui.screens.board import BoardScreen
 
 if TYPE_CHECKING:
+    from dispatch_tui.clock import Clock
     from dispatch_tui.config import Settings
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 class DispatchApp(App[None]):
@@ -34,7 +33,7 @@ class DispatchApp(App[None]):
         self,
         settings: Settings,
         *,
-        now: Callable[[], datetime] = wall_clock,
+        clock: Clock | None = None,
         day: date | None = None,
         poll_interval: float = 1.0,
         optimize_time_limit: float = 10.0,
@@ -42,8 +41,10 @@ class DispatchApp(App[None]):
     ) -> None:
         super().__init__()
         self.settings = settings
-        self.backend = Backend(settings, now, actor)
-        self.day = day or now().astimezone(settings.zone).date()
+        self.clock = clock or settings.clock
+        process_clock.use(self.clock)
+        self.backend = Backend(settings, self.clock, actor)
+        self.day = day or self.clock.today(settings.zone)
         self.poll_interval = poll_interval
         self.optimize_time_limit = optimize_time_limit
         self.keymap = dict(settings.keymap)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlmodel import Session
 
+    from dispatch_tui.clock import Clock
     from dispatch_tui.config import Settings
     from dispatch_tui.services.assignment import Change
     from dispatch_tui.services.board import Board, JobDetail, Patch, TechDetail
@@ -33,13 +34,16 @@ def current_user() -> str:
 
 
 class Backend:
-    def __init__(self, settings: Settings, now: Callable[[], datetime], actor: str | None = None) -> None:
+    def __init__(self, settings: Settings, clock: Clock, actor: str | None = None) -> None:
         self.settings = settings
-        self.now = now
+        self.clock = clock
         self.actor = actor or current_user()
         self._engine: Engine | None = None
         self._travel: Callable[..., int] | None = None
         self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        return self.clock.now()
 
     @property
     def engine(self) -> Engine:

@@ -1,38 +1,49 @@
 """What the console looks like, with a fixed clock and fixed data: board (dark and light themes), Assign
-dialog, optimizer preview, empty store, error."""
+dialog, optimizer preview, empty store, error.
+
+A picture is compared byte for byte, dates on screen included, so these tests keep one fixed day and set
+the clock to it (the clock marker): the one place in the suite where a date is fixed for its own sake.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from dispatch_tui.clock import Clock
 from dispatch_tui.config import Settings
 from dispatch_tui.services import optimize as planner
 from dispatch_tui.services.travel import travel_model
 from dispatch_tui.tui.app import DispatchApp
 from dispatch_tui.tui.screens.assign import AssignScreen
 from dispatch_tui.tui.screens.optimize import OptimizeScreen
+from tests.clock import at
 from tests.conftest import ZONE
-from tests.ui.conftest import DAY, NOON, build_fixed_demo
+from tests.ui.conftest import build_fixed_demo
 from tests.ui.helpers import settle, until
 
+DAY = date(2026, 12, 1)  # a Tuesday: the pictures' day
+NOON = at(DAY, "12:00")
+pytestmark = pytest.mark.clock("2026-12-01T12:00+01:00")  # NOON: what the console's clock reads too
 SIZE = (150, 44)
 
 
 def console(db: Path) -> DispatchApp:
     settings = Settings(db=str(db), timezone=ZONE.key)
-    return DispatchApp(settings, now=lambda: NOON, day=DAY, poll_interval=60, actor="tester")
+    return DispatchApp(settings, clock=Clock.at(NOON, frozen=True), day=DAY, poll_interval=60, actor="tester")
 
 
 def test_board(engine: Engine, db_path: Path, snap_compare) -> None:  # type: ignore[no-untyped-def]
-    build_fixed_demo(engine)
+    build_fixed_demo(engine, DAY, NOON)
     assert snap_compare(console(db_path), terminal_size=SIZE, run_before=settle)
 
 
 def test_board_light_theme(engine: Engine, db_path: Path, snap_compare) -> None:  # type: ignore[no-untyped-def]
-    build_fixed_demo(engine)
+    build_fixed_demo(engine, DAY, NOON)
 
     async def light(pilot) -> None:  # type: ignore[no-untyped-def]
         pilot.app.theme = "textual-light"
@@ -42,7 +53,7 @@ def test_board_light_theme(engine: Engine, db_path: Path, snap_compare) -> None:
 
 
 def test_assign_dialog(engine: Engine, db_path: Path, snap_compare) -> None:  # type: ignore[no-untyped-def]
-    build_fixed_demo(engine)
+    build_fixed_demo(engine, DAY, NOON)
 
     async def open_assign(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
@@ -82,7 +93,7 @@ def fixed_preview(engine: Engine, settings: Settings) -> tuple[planner.Built, pl
 
 
 def test_optimize_preview(engine: Engine, db_path: Path, snap_compare) -> None:  # type: ignore[no-untyped-def]
-    build_fixed_demo(engine)
+    build_fixed_demo(engine, DAY, NOON)
     app = console(db_path)
     preview = fixed_preview(engine, app.settings)
 
@@ -100,6 +111,6 @@ def test_empty_store(engine: Engine, db_path: Path, snap_compare) -> None:  # ty
 
 
 def test_store_error(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    app = DispatchApp(Settings(db="/dev/null/dispatch.db", timezone=ZONE.key), now=lambda: NOON,
+    app = DispatchApp(Settings(db="/dev/null/dispatch.db", timezone=ZONE.key), clock=Clock.at(NOON, frozen=True),
                       day=DAY, poll_interval=60)  # fmt: skip
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)

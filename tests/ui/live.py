@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from dispatch_tui.clock import Clock
 from dispatch_tui.config import Settings
 from dispatch_tui.services.assignment import assign
 from dispatch_tui.services.candidates import rank_candidates
@@ -43,7 +44,7 @@ async def another_writers_assign_shows_within(db: str, engine: Engine, limit_s: 
     connections, and return how long after that commit the board stopped listing it."""
     app = DispatchApp(
         Settings(db=db, timezone=ZONE.key),  # type: ignore[arg-type]
-        now=lambda: NOON,
+        clock=Clock.at(NOON, frozen=True),
         day=DAY,
         poll_interval=600.0,  # only the change feed can make the board see the write in time
         optimize_time_limit=1.0,

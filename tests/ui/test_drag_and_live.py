@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from dispatch_tui.clock import Clock
 from dispatch_tui.config import Settings
 from dispatch_tui.services.assignment import assign
 from dispatch_tui.services.candidates import rank_candidates
@@ -199,7 +200,9 @@ async def test_escape_cancels_a_running_optimizer_and_nothing_changes(demo: Engi
 async def test_a_store_that_cannot_be_opened_is_shown_not_a_crash(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the store's folder should be")
-    app = DispatchApp(Settings(db=str(blocker / "dispatch.db"), timezone=ZONE.key), now=lambda: NOON, day=DAY)
+    app = DispatchApp(
+        Settings(db=str(blocker / "dispatch.db"), timezone=ZONE.key), clock=Clock.at(NOON, frozen=True), day=DAY
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         status = app.board_screen.query_one(StatusPane)

@@ -211,6 +211,7 @@ class BoardScreen(Screen[None]):
         technicians.set_rows(board.technicians)
         grid = self.query_one(ScheduleGrid)
         grid.alerted = flagged
+        grid.clock_note = self.backend.clock.describe(self.backend.settings.zone)
         grid.set_grid(board.grid)
 
     def on_board_screen_failed(self, message: Failed) -> None:
@@ -442,7 +443,7 @@ class BoardScreen(Screen[None]):
             self.reload()
 
     def _today(self) -> date:
-        return self.backend.now().astimezone(self.backend.settings.zone).date()
+        return self.backend.clock.today(self.backend.settings.zone)
 
     def action_day(self, step: int) -> None:
         self._go_to(self.day + timedelta(days=step))

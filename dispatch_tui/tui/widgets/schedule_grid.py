@@ -59,6 +59,7 @@ class ScheduleGrid(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = "Schedule"
+        self.clock_note = ""  # "clock set to …" when the console does not run on the real time
         self.grid: Grid | None = None
         self.alerted: frozenset[str] = frozenset()
         self._pressed: str | None = None
@@ -70,8 +71,7 @@ class ScheduleGrid(ScrollView, can_focus=True):
         same_day = self.grid is not None and self.grid.day == grid.day
         self.grid = grid
         self.virtual_size = Size(self.size.width, len(grid.rows) + 1)
-        if not same_day:
-            self.border_title = f"Schedule {grid.day:%a %d %b %Y}"
+        self.border_title = f"Schedule {grid.day:%a %d %b %Y}" + (f" · {self.clock_note}" if self.clock_note else "")
         if current and same_day:
             for r, row in enumerate(grid.rows):
                 if current == row.tech_ref or any(b.job_ref == current for b in row.blocks):
