@@ -11,10 +11,13 @@ from typer.testing import CliRunner
 from cli.main import app
 from dispatch_tui.services.run_lock import exclusive
 from dispatch_tui.store import make_engine, upgrade
+from tests.clock import DAY, MONDAY, at
 
 
 def optimize(url: str) -> int:
-    return CliRunner().invoke(app, ["--db", url, "optimize", "--date", "2026-12-01", "--time-limit", "0.1"]).exit_code
+    return (
+        CliRunner().invoke(app, ["--db", url, "optimize", "--date", DAY.isoformat(), "--time-limit", "0.1"]).exit_code
+    )
 
 
 def test_a_second_run_exits_75_while_the_first_holds_the_servers_lock(pg_url: str) -> None:
@@ -40,18 +43,17 @@ def test_a_killed_run_leaves_no_lock_behind(pg_url: str) -> None:
 
 def test_an_optimized_day_on_postgresql_passes_the_independent_checker(pg_url: str) -> None:
     import json
-    from datetime import date, datetime
     from zoneinfo import ZoneInfo
 
     from dispatch_tui.services.demo import build_demo
     from dispatch_tui.services.demo_data import DemoSpec
     from tests.checker import check_store
 
-    zone, day = ZoneInfo("Europe/Paris"), date(2026, 12, 1)
+    zone, day = ZoneInfo("Europe/Paris"), DAY
     engine = make_engine(pg_url)
     upgrade(engine)
-    build_demo(engine, DemoSpec(day=day, technicians=5, requests=25), zone, now=datetime(2026, 11, 30, 18, tzinfo=zone))
-    result = CliRunner().invoke(app, ["--db", pg_url, "--tz", "Europe/Paris", "optimize", "--date", "2026-12-01",
+    build_demo(engine, DemoSpec(day=day, technicians=5, requests=25), zone, now=at(MONDAY, "18:00"))
+    result = CliRunner().invoke(app, ["--db", pg_url, "--tz", "Europe/Paris", "optimize", "--date", day.isoformat(),
                                       "--time-limit", "1", "--apply", "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["assigned"] > 0

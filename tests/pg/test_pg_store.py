@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -15,6 +14,7 @@ from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.store import make_engine, upgrade
 from dispatch_tui.store.models import Job
 from dispatch_tui.store.schema import HEAD_REVISION
+from tests.clock import DAY, at
 from tests.conftest import WEEKDAYS, ZONE, dump
 from tests.unit.importdata import CUSTOMERS, REQUESTS, TECHNICIANS
 
@@ -41,9 +41,7 @@ def test_import_is_idempotent_and_times_are_utc_on_postgresql(pg_url: str) -> No
     assert report.unchanged == 3
     assert dump(engine) == before
     with Session(engine) as session:
-        assert session.exec(select(Job).where(Job.ref == "R1")).one().window_start == datetime(
-            2026, 12, 1, 8, tzinfo=UTC
-        )
+        assert session.exec(select(Job).where(Job.ref == "R1")).one().window_start == at(DAY, "09:00")
     engine.dispose()
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +15,17 @@ from sqlalchemy import text
 from dispatch_tui.config import Settings
 from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.store import make_engine, upgrade
+from tests.clock import DAY, at, naive
 from tests.conftest import WEEKDAYS, ZONE
 
 DISPATCHERS = 8
-NINE = datetime(2026, 12, 1, 9, 0, tzinfo=ZONE)
+NINE = at(DAY, "09:00")
 TECHS = "ref,name,skills,home_lat,home_lon,shift_start,shift_end,hourly_cost\n" + "".join(
     f"T{i},Tech {i},hvac,45.76,4.84,08:00,17:00,40\n" for i in range(1, DISPATCHERS + 1)
 )
 CUSTOMERS = "ref,name,address,lat,lon\nC1,Claire Dubois,12 Rue Garibaldi,45.759,4.852\n"
 REQUESTS = "ref,customer_ref,skill,duration_min,priority,window_start,window_end,description,source\n" + "".join(
-    f"R{i},C1,hvac,60,2,2026-12-01T09:00,2026-12-01T12:00,Fan,phone\n" for i in range(1, DISPATCHERS + 1)
+    f"R{i},C1,hvac,60,2,{naive(DAY, '09:00')},{naive(DAY, '12:00')},Fan,phone\n" for i in range(1, DISPATCHERS + 1)
 )
 
 

@@ -14,6 +14,7 @@ from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.services.scheduling import Point
 from dispatch_tui.store.models import Appointment, Job, JobEvent
 from dispatch_tui.travel.haversine import travel_minutes
+from tests.clock import DAY, at
 from tests.conftest import WEEKDAYS, ZONE, dump
 from tests.unit.importdata import ABSENCES, CUSTOMERS, REQUESTS, TECHNICIANS
 
@@ -23,7 +24,8 @@ def travel(a: Point, b: Point) -> int:
 
 
 def local(text: str) -> datetime:
-    return datetime.fromisoformat(f"2026-12-01T{text}").replace(tzinfo=ZONE)
+    """Local clock time ``text`` (HH:MM) on DAY, the day of the import files."""
+    return at(DAY, text)
 
 
 @pytest.fixture
@@ -57,7 +59,7 @@ def test_assign_schedules_the_job_records_it_and_bumps_the_version(store: Engine
     change = assign(store, "R1", "T1", "09:30")
     assert (change.status, change.version, change.technician_ref) == ("scheduled", 2, "T1")
     assert change.end == local("10:30")
-    assert events(store, "R1")[-1] == ("new", "scheduled", "assigned to T1 (Ana Silva) Tue 01 Dec 09:30–10:30")
+    assert events(store, "R1")[-1] == ("new", "scheduled", f"assigned to T1 (Ana Silva) {DAY:%a %d %b} 09:30–10:30")
     with Session(store) as session:
         appointment = session.exec(select(Appointment)).one()
         assert (appointment.origin, appointment.travel_minutes) == ("dispatcher", 2)  # 0.94 km * 1.3 at 40 km/h
@@ -93,7 +95,7 @@ def test_move_changes_time_and_keeps_the_audit_trail(store: Engine) -> None:
     assert events(store, "R1")[-1] == (
         "scheduled",
         "scheduled",
-        "moved from T1 Tue 01 Dec 09:30 to T1 Tue 01 Dec 10:00",
+        f"moved from T1 {DAY:%a %d %b} 09:30 to T1 {DAY:%a %d %b} 10:00",
     )
     with pytest.raises(Refused, match="would arrive 11:30, window ends 11:00"):
         run(store, assignment.move, "R1", local("11:30"), travel=travel)

@@ -7,7 +7,7 @@ own travel formula; it shares no code with dispatch_tui.services.scheduling.
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,10 +22,10 @@ from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.store import make_engine, upgrade
 from dispatch_tui.travel.haversine import travel_minutes
 from tests.checker import check_store, utc
+from tests.clock import DAY
+from tests.demofiles import demo_files
 
 ZONE = ZoneInfo("Europe/Paris")
-DAY = date(2026, 12, 1)
-REPO = Path(__file__).resolve().parents[2]
 JOBS = [f"R{n:05d}" for n in range(1, 61)]
 TECHS = [f"T{n:03d}" for n in range(1, 13)]
 
@@ -39,12 +39,13 @@ def service_travel(a: tuple[float, float], b: tuple[float, float]) -> int:
 
 @pytest.fixture(scope="module")
 def seed_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, tuple[int, int, list[str]]]]:
-    """The shipped demo files, unplanned; and per job its window (local minutes) and qualified technicians."""
+    """The demo's sample files for DAY, unplanned; and per job its window (local minutes) and qualified technicians."""
     path = tmp_path_factory.mktemp("seed") / "seed.db"
+    files = demo_files(tmp_path_factory.mktemp("files"), day=DAY)
     engine = make_engine(path)
     upgrade(engine)
     for kind in ImportKind:
-        data = (REPO / "data" / "demo" / f"{kind.value}.csv").read_bytes()
+        data = (files / f"{kind.value}.csv").read_bytes()
         import_data(engine, kind, data, FileFormat.CSV, zone=ZONE, working_days=[0, 1, 2, 3, 4])
     midnight = datetime.combine(DAY, datetime.min.time(), ZONE)
     jobs = {}

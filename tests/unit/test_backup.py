@@ -4,7 +4,6 @@ back exactly, and a bad backup or a missing --yes that touches nothing."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,6 +14,7 @@ from cli.main import app
 from dispatch_tui.services.demo import build_demo
 from dispatch_tui.services.demo_data import DemoSpec
 from dispatch_tui.store import make_engine
+from tests.clock import DAY, at
 from tests.conftest import dump
 
 ZONE = ZoneInfo("Europe/Paris")
@@ -27,8 +27,7 @@ def dispatch(db: Path | str, *args: str) -> tuple[int, str, str]:
 
 
 def demo(engine: Engine) -> None:
-    build_demo(engine, DemoSpec(day=date(2026, 12, 1), technicians=4, requests=20), ZONE,
-               now=datetime(2026, 12, 1, 11, tzinfo=ZONE))  # fmt: skip
+    build_demo(engine, DemoSpec(day=DAY, technicians=4, requests=20), ZONE, now=at(DAY, "11:00"))
 
 
 def test_a_backup_taken_during_a_write_holds_what_was_committed(db_path: Path, engine: Engine, tmp_path: Path) -> None:

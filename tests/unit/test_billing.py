@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from dispatch_tui.services.billing import (
     pick_rate,
     work_minutes,
 )
+from tests.clock import iso
 from tests.conftest import ZONE, db_arg, dump
 from tests.unit.workdata import DAY, at, call, load
 
@@ -137,8 +139,9 @@ def test_a_visit_without_a_rate_is_an_error_never_a_zero(worked: Engine) -> None
 
 def test_the_period_is_local_days(worked: Engine) -> None:
     with Session(worked) as session:
-        assert billing_lines(session, DAY.replace(day=4), DAY.replace(day=5), zone=ZONE, tax_rate=D(0)) == []
-        assert len(billing_lines(session, DAY.replace(day=2), DAY, zone=ZONE, tax_rate=D(0))) == 5
+        after, before = DAY + timedelta(days=1), DAY - timedelta(days=1)
+        assert billing_lines(session, after, after + timedelta(days=1), zone=ZONE, tax_rate=D(0)) == []
+        assert len(billing_lines(session, before, DAY, zone=ZONE, tax_rate=D(0))) == 5
 
 
 # --- the command -------------------------------------------------------------------------------------
@@ -152,7 +155,7 @@ def dispatch(db: Path | str, *args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-PERIOD = ("--from", "2026-11-03", "--to", "2026-11-03")
+PERIOD = ("--from", DAY.isoformat(), "--to", DAY.isoformat())
 
 
 def test_export_marks_what_it_sent_and_a_second_run_skips_it(worked: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,7 +167,7 @@ def test_export_marks_what_it_sent_and_a_second_run_skips_it(worked: Engine, mon
     assert [(r["job_ref"], r["total"], r["labor_covered"]) for r in rows] == [
         (ref, EXPECTED[ref][-1], "true" if ref == "R4" else "false") for ref in ("R5", "R1", "R3", "R2", "R4")
     ]
-    assert rows[0]["completed_at"] == "2026-11-03T08:01+01:00"
+    assert rows[0]["completed_at"] == iso(DAY, "08:01")
     assert (rows[0]["customer_name"], rows[0]["skill"], rows[0]["outcome"]) == ("Claire Dubois", "plumbing",
                                                                                  "completed")  # fmt: skip
     assert "exported 5 visit(s), total 286.32" in err
@@ -212,7 +215,8 @@ def test_xlsx_export_holds_the_same_lines_as_numbers(worked: Engine, tmp_path: P
 
 
 def test_bad_period_is_a_usage_error(worked: Engine) -> None:
-    code, _, err = dispatch(db_arg(worked), "export", "billing", "--from", "2026-11-04", "--to", "2026-11-03")
+    after = (DAY + timedelta(days=1)).isoformat()
+    code, _, err = dispatch(db_arg(worked), "export", "billing", "--from", after, "--to", DAY.isoformat())
     assert code == 2 and "is before --from" in err
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 import pytest
 from sqlalchemy import Engine
@@ -25,9 +24,9 @@ from dispatch_tui.store.models import (
     TechnicianSkill,
 )  # fmt: skip
 from dispatch_tui.travel.haversine import travel_minutes
+from tests.clock import DAY  # a Tuesday
 from tests.conftest import ZONE
 
-DAY = date(2026, 12, 1)  # a Tuesday
 NOW = local_at(DAY, 10 * 60, ZONE)
 
 

@@ -11,6 +11,7 @@ from dispatch_tui.config import Settings
 from dispatch_tui.services.candidates import rank_candidates
 from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.services.travel import point_travel
+from tests.clock import DAY, MONDAY, at
 from tests.conftest import WEEKDAYS, ZONE
 from tests.unit.importdata import CUSTOMERS, REQUESTS, TECHNICIANS
 
@@ -27,6 +28,6 @@ def test_no_candidate_starts_before_now_and_a_passed_window_has_none(engine: Eng
         return [c.start.astimezone(ZONE).strftime("%H:%M") for c in found]
 
     assert starts(None) == ["10:00"]
-    assert starts(datetime(2026, 12, 1, 11, 40, tzinfo=ZONE)) == ["11:40"]
-    assert starts(datetime(2026, 12, 1, 14, 5, tzinfo=ZONE)) == []  # its window closed at 14:00
-    assert starts(datetime(2026, 11, 30, 18, 0, tzinfo=ZONE)) == ["10:00"]  # the evening before: all of it
+    assert starts(at(DAY, "11:40")) == ["11:40"]
+    assert starts(at(DAY, "14:05")) == []  # its window closed at 14:00
+    assert starts(at(MONDAY, "18:00")) == ["10:00"]  # the evening before: all of it

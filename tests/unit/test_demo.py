@@ -1,8 +1,8 @@
-"""The demo: a believable day under way, built through the import path, and its shipped files."""
+"""The demo: a believable day under way, built through the import path, and its sample import files."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -18,11 +18,11 @@ from dispatch_tui.services.demo_data import DemoSpec
 from dispatch_tui.store.models import Absence, Appointment, Job, JobEvent, ShiftPattern, Site, Technician
 from dispatch_tui.store.models import TechnicianSkill as TS
 from dispatch_tui.travel.haversine import travel_minutes
+from tests.clock import DAY
 from tests.conftest import ZONE
+from tests.demofiles import IMPORT_ORDER, demo_files
 
-DAY = date(2026, 12, 1)
 NOON = local_at(DAY, 12 * 60, ZONE)
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -106,19 +106,29 @@ def test_the_demo_is_deterministic_for_a_seed_and_time(tmp_path: Path, engine: E
     assert plan(engine) == plan(other)
 
 
-def test_shipped_demo_files_are_the_generator_output_and_import_cleanly(tmp_path: Path) -> None:
+def test_sample_files_for_a_chosen_day_are_the_generator_output_and_make_a_plannable_day(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "files"
-    result = runner.invoke(app, ["demo", "--files", str(out), "--date", "2026-12-01"])
+    result = runner.invoke(app, ["demo", "--files", str(out), "--date", DAY.isoformat()])
     assert result.exit_code == 0, result.output
-    for name in ("technicians", "customers", "requests", "absences", "rates", "parts"):
-        assert (out / f"{name}.csv").read_bytes() == (REPO / "data" / "demo" / f"{name}.csv").read_bytes(), (
-            f"data/demo/{name}.csv is stale: regenerate with `dispatch demo --files data/demo --date 2026-12-01`"
-        )
-    db = tmp_path / "shipped.db"
-    for name in ("technicians", "customers", "requests", "absences", "rates", "parts"):
-        result = runner.invoke(app, ["--db", str(db), "import", name, str(REPO / "data" / "demo" / f"{name}.csv")])
+    expected = demo_files(tmp_path / "expected", day=DAY)
+    for name in IMPORT_ORDER:
+        assert (out / f"{name}.csv").read_bytes() == (expected / f"{name}.csv").read_bytes(), name
+    rows = (out / "requests.csv").read_text().splitlines()[1:]
+    assert len(rows) == 60 and all(f",{DAY.isoformat()}T" in row for row in rows)
+    db = tmp_path / "samples.db"
+    for name in IMPORT_ORDER:
+        result = runner.invoke(app, ["--db", str(db), "import", name, str(out / f"{name}.csv")])
         assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["--db", str(db), "candidates", "R00001", "--json"])
+    assert result.exit_code == 0 and result.stdout.count('"technician_ref"') >= 1, "the sample day can be planned"
+
+
+def test_tomorrows_sample_files_are_for_the_day_after_the_clock(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["demo", "--files", str(tmp_path / "tomorrow"), "--date", "tomorrow"])
+    assert result.exit_code == 0, result.output  # the suite's clock: the evening before DAY
+    expected = demo_files(tmp_path / "day", day=DAY) / "requests.csv"
+    assert (tmp_path / "tomorrow" / "requests.csv").read_bytes() == expected.read_bytes()
 
 
 def test_demo_command_refuses_to_overwrite_data_without_replace(tmp_path: Path) -> None:

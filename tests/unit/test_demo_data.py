@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from dispatch_tui.services.demo_data import DemoData, DemoSpec, generate_demo, write_demo_files
+from tests.clock import DAY
 
-DAY = date(2025, 3, 12)
 # Spelled out from DESIGN.md "Import files", in that order, on purpose not imported from the module.
 COLUMNS = {
     "technicians": [

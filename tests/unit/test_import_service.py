@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, func
@@ -10,8 +10,9 @@ from sqlmodel import Session, col, select
 
 from dispatch_tui.services.imports import FileFormat, ImportKind, ImportRejected, import_data
 from dispatch_tui.store.models import Job, JobEvent, ShiftPattern, Site, Skill, Technician, TechnicianSkill
+from tests.clock import DAY, at
 from tests.conftest import WEEKDAYS, ZONE
-from tests.unit.importdata import CUSTOMERS, REQUESTS, TECHNICIANS
+from tests.unit.importdata import CUSTOMERS, REQUESTS, TECHNICIANS, D
 
 
 def load(engine: Engine, kind: ImportKind, content: str, fmt: FileFormat = FileFormat.CSV, **kw: object):  # type: ignore[no-untyped-def]
@@ -30,9 +31,9 @@ def test_naive_times_are_local_and_offsets_are_honoured(loaded: Engine) -> None:
     with Session(loaded) as session:
         r1 = session.exec(select(Job).where(Job.ref == "R1")).one()
         r2 = session.exec(select(Job).where(Job.ref == "R2")).one()
-    assert r1.window_start == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # 09:00 in Paris in winter
-    assert r2.window_start == datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # 13:00+01:00
-    assert r2.due_by == datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
+    assert r1.window_start == at(DAY, "09:00")  # 09:00 in Paris, stored as UTC
+    assert r2.window_start == at(DAY, "13:00")  # 13:00 with the offset Paris has that day
+    assert r2.due_by == at(DAY, "18:00")
 
 
 def test_a_new_request_is_new_with_a_creation_event(loaded: Engine) -> None:
@@ -60,7 +61,8 @@ def test_work_elsewhere_gets_its_own_site_once(loaded: Engine) -> None:
         r3 = session.exec(select(Job).where(Job.ref == "R3")).one()
         site = session.get(Site, r3.site_id)
         assert site is not None and (site.address, site.lat, site.is_primary) == ("5 Quai Rambaud", 45.744, False)
-    extra = "R5,C2,hvac,30,4,2026-12-03T10:00,2026-12-03T12:00,,Follow-up,email,45.7440,4.8190,5 Quai Rambaud\n"
+    thursday = (DAY + timedelta(days=2)).isoformat()
+    extra = f"R5,C2,hvac,30,4,{thursday}T10:00,{thursday}T12:00,,Follow-up,email,45.7440,4.8190,5 Quai Rambaud\n"
     load(loaded, ImportKind.REQUESTS, REQUESTS + extra)
     with Session(loaded) as session:
         r5 = session.exec(select(Job).where(Job.ref == "R5")).one()
@@ -92,8 +94,9 @@ def test_changing_a_technicians_skills_replaces_them(loaded: Engine) -> None:
     assert sorted(names) == ["electrical", "hvac"]
 
 
+@pytest.mark.clock("2026-03-28T12:00+01:00")  # the eve of the spring change: 02:00-03:00 is skipped on 29 March
 def test_a_time_skipped_by_daylight_saving_is_refused(loaded: Engine) -> None:
-    spring = REQUESTS.replace("2026-12-01T09:00,2026-12-01T11:00", "2026-03-29T02:30,2026-03-29T04:00")
+    spring = REQUESTS.replace(f"{D}T09:00,{D}T11:00", "2026-03-29T02:30,2026-03-29T04:00")
     with pytest.raises(ImportRejected) as rejected:
         load(loaded, ImportKind.REQUESTS, spring)
     assert str(rejected.value.errors[0]) == (

@@ -1,5 +1,7 @@
-"""KPIs and time sheets on a hand-made week (Mon 2 – Sun 8 Nov 2026, Europe/Paris) whose every figure is
-worked out by hand below, from the events written here with explicit times."""
+"""KPIs and time sheets on a hand-made week in the past (Monday to Sunday of ``PAST_DAY``'s week, Europe/Paris)
+whose every figure is worked out by hand below, from the events written here with explicit times: each is
+given as a weekday and a local clock time ("Tue 13:40"), so the figures do not depend on the dates. Nothing
+happens at the weekend, so a daylight-saving change on the week's Sunday changes none of them."""
 
 from __future__ import annotations
 
@@ -28,19 +30,25 @@ from dispatch_tui.store.models import (
     Skill,
     Technician,
 )
+from tests.clock import PAST_DAY
 from tests.conftest import ZONE
 from tests.unit.test_billing import dispatch
 
-MONDAY = date(2026, 11, 2)
-SUNDAY = date(2026, 11, 8)
-DAYS = {"Mon": 0, "Tue": 1, "Wed": 2, "Thu": 3, "Fri": 4}
+MONDAY = PAST_DAY - timedelta(days=1)  # the week: this Monday to the Sunday after
+SUNDAY = MONDAY + timedelta(days=6)
+DAYS = {"Mon": 0, "Tue": 1, "Wed": 2, "Thu": 3, "Fri": 4, "Sat": 5, "Sun": 6}
+
+
+def day(name: str) -> date:
+    """'Tue' → that day of the week."""
+    return MONDAY + timedelta(days=DAYS[name])
 
 
 def t(when: str) -> datetime:
     """'Tue 13:40' → that local moment of the week."""
-    day, clock = when.split()
+    name, clock = when.split()
     hours, minutes = clock.split(":")
-    return local_at(MONDAY + timedelta(days=DAYS[day]), int(hours) * 60 + int(minutes), ZONE)
+    return local_at(day(name), int(hours) * 60 + int(minutes), ZONE)
 
 
 # ref: technician, source, created, window, due_by, [(status, at)...]
@@ -140,35 +148,37 @@ def test_the_weeks_kpis_are_the_hand_worked_figures(week: Engine) -> None:
     }  # fmt: skip
     assert (bob["on_time_pct"], bob["first_time_fix_pct"], bob["utilization"], bob["travel_share"],
             bob["average_rating"]) == (100.0, 100.0, 0.056, 0.318, 4.0)  # fmt: skip
-    daily = {d["day"][8:]: (d["requests_received"], d["visits_finished"], d["on_time_pct"]) for d in report["daily"]}
-    assert daily == {"02": (2, 1, 100.0), "03": (2, 2, 50.0), "04": (1, 1, 100.0), "05": (1, 1, 100.0),
-                     "06": (1, 0, None), "07": (0, 0, None), "08": (0, 0, None)}  # fmt: skip
+    daily = {d["day"]: (d["requests_received"], d["visits_finished"], d["on_time_pct"]) for d in report["daily"]}
+    assert daily == {f"{day(name)}": figures for name, figures in (
+        ("Mon", (2, 1, 100.0)), ("Tue", (2, 2, 50.0)), ("Wed", (1, 1, 100.0)), ("Thu", (1, 1, 100.0)),
+        ("Fri", (1, 0, None)), ("Sat", (0, 0, None)), ("Sun", (0, 0, None)))}  # fmt: skip
 
 
 def test_time_sheets_split_travel_work_idle_and_overtime(week: Engine) -> None:
     with Session(week) as session:
-        sheets = {(s.technician_ref, s.day.day): s for s in timesheets(session, MONDAY, SUNDAY, zone=ZONE)}
+        sheets = {(s.technician_ref, s.day): s for s in timesheets(session, MONDAY, SUNDAY, zone=ZONE)}
     assert len(sheets) == 10  # two technicians × five shift days; nothing recorded at the weekend
-    monday = sheets[("T1", 2)]
+    monday = sheets[("T1", day("Mon"))]
     assert (monday.shift, monday.travel, monday.work, monday.break_minutes, monday.idle, monday.overtime) == (
         540, 30, 60, 30, 420, 0,
     )  # fmt: skip
-    thursday = sheets[("T2", 5)]  # left 16:30, arrived 17:00 (shift end), done 17:30: half inside, half after
+    thursday = sheets[("T2", day("Thu"))]  # left 16:30, arrived 17:00 (shift end), done 17:30: half inside, half after
     assert (thursday.travel, thursday.work, thursday.idle, thursday.overtime) == (30, 30, 480, 30)
-    friday = sheets[("T2", 6)]
+    friday = sheets[("T2", day("Fri"))]
     assert (friday.travel, friday.work, friday.idle, friday.overtime) == (0, 0, 510, 0)
 
 
 def test_kpi_and_timesheet_commands(week: Engine, db_path: Path) -> None:
-    code, out, err = dispatch(db_path, "report", "kpi", "--from", "2026-11-02", "--to", "2026-11-08", "--json")
+    period = ("--from", f"{MONDAY}", "--to", f"{SUNDAY}")
+    code, out, err = dispatch(db_path, "report", "kpi", *period, "--json")
     assert code == 0, err
     assert json.loads(out)["overall"]["first_time_fix_pct"] == 75.0
-    code, out, _ = dispatch(db_path, "report", "kpi", "--from", "2026-11-02", "--to", "2026-11-08")
+    code, out, _ = dispatch(db_path, "report", "kpi", *period)
     assert code == 0
     assert "requests received: 7 (back_office 1, email 1, phone 3, technician 1, web 1)" in out
     assert "SLA breaches: 2: J3, J5" in out
     assert "┌" not in out  # charts only on a terminal
-    code, out, _ = dispatch(db_path, "export", "timesheets", "--from", "2026-11-05", "--to", "2026-11-05",
+    code, out, _ = dispatch(db_path, "export", "timesheets", "--from", f"{day('Thu')}", "--to", f"{day('Thu')}",
                             "--format", "csv")  # fmt: skip
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
@@ -183,7 +193,7 @@ def test_an_absence_shortens_the_shift_and_work_outside_it_is_overtime(week: Eng
     with Session(week) as session:
         session.add(Absence(technician_id=1, start=t("Mon 13:00"), end=t("Mon 18:00"), reason="dentist"))
         session.commit()
-        sheets = {(s.technician_ref, s.day.day): s for s in timesheets(session, MONDAY, MONDAY, zone=ZONE)}
-    monday = sheets[("T1", 2)]
+        sheets = {(s.technician_ref, s.day): s for s in timesheets(session, MONDAY, MONDAY, zone=ZONE)}
+    monday = sheets[("T1", MONDAY)]
     # 08:00–17:00 less 13:00–17:00 away = 300; idle = 300 − 30 break − 30 travel − 60 work
     assert (monday.shift, monday.idle, monday.overtime) == (300, 180, 0)

@@ -14,7 +14,7 @@ from dispatch_tui.services.assignment import Refused
 from dispatch_tui.services.feedback import record_feedback
 from dispatch_tui.store.models import Feedback, FollowUp, Job, JobEvent, JobPart, utcnow
 from tests.conftest import ZONE, dump
-from tests.unit.workdata import AFTER, at, call, load, travel
+from tests.unit.workdata import AFTER, DAY, at, call, load, travel
 
 ALL = ("new", "scheduled", "dispatched", "en_route", "on_site", "completed", "needs_follow_up", "on_hold",
        "cancelled")  # fmt: skip
@@ -87,7 +87,8 @@ def test_status_times_are_the_reported_times_not_when_they_were_typed(store: Eng
         times = lifecycle.status_times(session, job.id or 0)
     assert times["new"] <= times.pop("scheduled") <= typed_from  # assigned by the planner, no --at: its "now"
     assert {k: v.astimezone(ZONE).strftime("%d %H:%M") for k, v in times.items() if k != "new"} == {
-        "dispatched": "03 08:50", "en_route": "03 09:10", "on_site": "03 09:30", "completed": "03 10:20",
+        "dispatched": f"{DAY:%d} 08:50", "en_route": f"{DAY:%d} 09:10", "on_site": f"{DAY:%d} 09:30",
+        "completed": f"{DAY:%d} 10:20",
     }  # fmt: skip
 
 
@@ -105,7 +106,7 @@ def test_execution_times_must_stay_in_order(store: Engine) -> None:
     with pytest.raises(Refused) as refused:
         call(store, lifecycle.set_status, "R1", "completed", at=at("09:29"))
     assert refused.value.reasons == [
-        "R1 became on_site at Tue 03 Nov 09:30: completed at Tue 03 Nov 09:29 would be earlier "
+        f"R1 became on_site at {DAY:%a %d %b} 09:30: completed at {DAY:%a %d %b} 09:29 would be earlier "
         "(dispatched ≤ en_route ≤ on_site ≤ completed)"
     ]
     assert dump(store) == before
@@ -185,8 +186,8 @@ def test_complete_refuses_what_has_not_started_or_has_no_evidence(store: Engine)
     with pytest.raises(Refused) as refused:
         call(store, lifecycle.complete, "R4", at=at("14:00"))
     assert refused.value.reasons == [
-        "R4 was never marked on site and its plan starts at Tue 03 Nov 15:00, after it ended (Tue 03 Nov 14:00): "
-        "give the arrival time"
+        f"R4 was never marked on site and its plan starts at {DAY:%a %d %b} 15:00, after it ended "
+        f"({DAY:%a %d %b} 14:00): give the arrival time"
     ]
     assert dump(store) == before
 

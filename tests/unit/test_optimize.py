@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,11 +23,13 @@ from dispatch_tui.services.demo import build_demo
 from dispatch_tui.services.demo_data import DemoSpec
 from dispatch_tui.store import make_engine, upgrade
 from tests.checker import check_store
+from tests.clock import DAY, MONDAY, at, naive
 from tests.conftest import dump
+from tests.demofiles import demo_files
 
 ZONE = ZoneInfo("Europe/Paris")
-DAY = date(2026, 12, 1)
-BEFORE_THE_DAY = datetime(2026, 11, 30, 18, tzinfo=ZONE)  # everything planned is still only scheduled
+BEFORE_THE_DAY = at(MONDAY, "18:00")  # everything planned is still only scheduled
+WEDNESDAY = DAY + timedelta(days=1)
 
 
 @pytest.fixture
@@ -38,7 +40,7 @@ def demo_db(db_path: Path, engine: Engine) -> Path:
 
 def optimize(db: Path, *args: str) -> tuple[int, dict[str, object] | None, str]:
     result = CliRunner().invoke(
-        app, ["--db", str(db), "--tz", "Europe/Paris", "optimize", "--date", "2026-12-01", "--time-limit", "1",
+        app, ["--db", str(db), "--tz", "Europe/Paris", "optimize", "--date", DAY.isoformat(), "--time-limit", "1",
               "--json", *args],
     )  # fmt: skip
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
@@ -98,7 +100,7 @@ def test_a_second_run_while_one_holds_the_lock_exits_75(demo_db: Path) -> None:
     from dispatch_tui.services.run_lock import exclusive
 
     with exclusive(f"sqlite:///{demo_db}"):  # another run, mid-solve
-        command = [sys.executable, "-m", "cli", "--db", str(demo_db), "optimize", "--date", "2026-12-01"]
+        command = [sys.executable, "-m", "cli", "--db", str(demo_db), "optimize", "--date", DAY.isoformat()]
         env = {**os.environ, "DISPATCH_TIMEZONE": "Europe/Paris"}
         done = subprocess.run([*command, "--time-limit", "1"], capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 75, done.stderr
@@ -120,8 +122,9 @@ zone = ZoneInfo("Europe/Paris")
 settings = Settings(db=sys.argv[1], timezone="Europe/Paris")
 engine = make_engine(sys.argv[1])
 with Session(engine) as session:
-    built = planner.build(session, date(2026, 12, 1), zone, travel_model(settings, engine).matrix)
-    report = planner.diff(built, planner.solve(built, time_limit_s=1), date(2026, 12, 1))
+    day = date.fromisoformat(sys.argv[2])
+    built = planner.build(session, day, zone, travel_model(settings, engine).matrix)
+    report = planner.diff(built, planner.solve(built, time_limit_s=1), day)
     assert report.changes, "nothing to apply: the crash would prove nothing"
     planner.apply(session, built, report, zone, point_travel(settings, engine))
     session.flush()  # every change is written to the database file's journal...
@@ -132,21 +135,21 @@ with Session(engine) as session:
 def test_a_crash_during_apply_leaves_the_previous_plan_intact(demo_db: Path, engine: Engine) -> None:
     before = dump(engine)
     engine.dispose()
-    done = subprocess.run([sys.executable, "-c", CRASH, str(demo_db)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", CRASH, str(demo_db), DAY.isoformat()], capture_output=True, text=True, check=False
+    )
     assert done.returncode == -9, done.stderr[-800:]
     assert dump(make_engine(demo_db)) == before
 
 
 def test_a_day_nobody_works_is_an_empty_plan_not_a_failure(tmp_path: Path) -> None:
-    # Imported technicians work Monday to Friday (the default working week); 2026-12-06 is a Sunday.
+    # Imported technicians work Monday to Friday (the default working week); DAY + 5 is a Sunday.
     db = str(tmp_path / "weekdays.db")
-    repo = Path(__file__).resolve().parents[2]
+    files = demo_files(tmp_path / "files", day=DAY)
     for kind in ("technicians", "customers", "requests"):
-        assert (
-            CliRunner().invoke(app, ["--db", db, "import", kind, str(repo / "data" / "demo" / f"{kind}.csv")]).exit_code
-            == 0
-        )
-    result = CliRunner().invoke(app, ["--db", db, "optimize", "--date", "2026-12-06", "--json"])
+        assert CliRunner().invoke(app, ["--db", db, "import", kind, str(files / f"{kind}.csv")]).exit_code == 0
+    sunday = DAY + timedelta(days=5)
+    result = CliRunner().invoke(app, ["--db", db, "optimize", "--date", sunday.isoformat(), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["assigned"] == 0
 
@@ -168,17 +171,17 @@ def test_max_moves_bounds_how_many_planned_jobs_leave_their_technician(
 
 
 def test_several_days_in_one_run(demo_db: Path, tmp_path: Path, engine: Engine) -> None:
-    second = tmp_path / "tuesday.csv"
+    second = tmp_path / "wednesday.csv"
     second.write_text(
         "ref,customer_ref,skill,duration_min,priority,window_start,window_end,description,source\n"
-        "W1,C0001,electrical,60,2,2026-12-02T09:00,2026-12-02T12:00,Sockets dead,phone\n"
-        "W2,C0002,plumbing,45,3,2026-12-02T13:00,2026-12-02T16:00,Leak,web\n"
+        f"W1,C0001,electrical,60,2,{naive(WEDNESDAY, '09:00')},{naive(WEDNESDAY, '12:00')},Sockets dead,phone\n"
+        f"W2,C0002,plumbing,45,3,{naive(WEDNESDAY, '13:00')},{naive(WEDNESDAY, '16:00')},Leak,web\n"
     )
     assert CliRunner().invoke(app, ["--db", str(demo_db), "import", "requests", str(second)]).exit_code == 0
     code, report, err = optimize(demo_db, "--days", "2", "--apply")
     assert code == 0 and report is not None, err
     days = report["days"]
-    assert [d["date"] for d in days] == ["2026-12-01", "2026-12-02"]  # type: ignore[index]
+    assert [d["date"] for d in days] == [DAY.isoformat(), WEDNESDAY.isoformat()]  # type: ignore[index]
     assert report["assigned"] == sum(d["assigned"] for d in days)  # type: ignore[union-attr]
     with engine.connect() as c:
         planned = {r[0] for r in c.execute(text("SELECT j.ref FROM appointment a JOIN job j ON j.id = a.job_id"))}
@@ -209,7 +212,7 @@ def test_on_the_day_itself_the_past_stays_as_it_was_and_nothing_new_starts_befor
     from dispatch_tui.services.travel import travel_model
 
     settings = Settings(db=str(demo_db), timezone="Europe/Paris")
-    noon = datetime(2026, 12, 1, 12, 0, tzinfo=ZONE)
+    noon = at(DAY, "12:00")
     with Session(engine) as session:
         built = planner.build(session, DAY, ZONE, travel_model(settings, engine).matrix, now=noon)
         report = planner.diff(built, planner.solve(built, time_limit_s=1), DAY)
@@ -231,7 +234,7 @@ def test_a_forced_visit_on_a_day_off_whose_window_has_passed_is_left_out_not_a_c
     from dispatch_tui.services.travel import travel_model
     from dispatch_tui.store.models import Appointment, Job, ShiftPattern
 
-    noon = datetime(2026, 12, 1, 12, 0, tzinfo=ZONE)
+    noon = at(DAY, "12:00")
     with Session(engine) as session:
         appointment = session.exec(
             select(Appointment).where(col(Appointment.start) > noon).order_by(col(Appointment.start))
@@ -239,7 +242,7 @@ def test_a_forced_visit_on_a_day_off_whose_window_has_passed_is_left_out_not_a_c
         assert appointment is not None
         job = session.get(Job, appointment.job_id)
         assert job is not None
-        job.window_start, job.window_end = datetime(2026, 12, 1, 9, tzinfo=ZONE), datetime(2026, 12, 1, 10, tzinfo=ZONE)
+        job.window_start, job.window_end = at(DAY, "09:00"), at(DAY, "10:00")
         for shift in session.exec(
             select(ShiftPattern).where(
                 ShiftPattern.technician_id == appointment.technician_id, ShiftPattern.weekday == DAY.weekday()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ from typer.testing import CliRunner
 from cli.main import app
 from dispatch_tui.services.demo import build_demo
 from dispatch_tui.services.demo_data import DemoSpec
+from tests.clock import DAY, offset
 from tests.conftest import ZONE
-from tests.unit.test_demo import DAY, NOON
+from tests.unit.test_demo import NOON
 
 IMPORT_REQUEST_COLUMNS = {
     "ref", "customer_ref", "skill", "duration_min", "priority", "window_start", "window_end", "due_by",
@@ -46,14 +48,14 @@ def test_jobs_json_keys_are_the_import_columns_plus_status_and_placement(demo_db
         assert set(job) == expected
     first = jobs[0]
     assert first["priority"] == 1
-    assert first["window_start"].startswith("2026-12-01T") and first["window_start"].endswith("+01:00")
+    assert first["window_start"].startswith(f"{DAY.isoformat()}T") and first["window_start"].endswith(offset(DAY))
 
 
 def test_jobs_filter_by_status_and_day(demo_db: Path) -> None:
     done = json.loads(run(demo_db, "jobs", "list", "--json", "--status", "completed", "--status", "needs_follow_up"))
     assert done and {j["status"] for j in done} <= {"completed", "needs_follow_up"}
-    assert json.loads(run(demo_db, "jobs", "list", "--json", "--date", "2026-12-02")) == []
-    assert len(json.loads(run(demo_db, "jobs", "list", "--json", "--date", "2026-12-01"))) == 60
+    assert json.loads(run(demo_db, "jobs", "list", "--json", "--date", (DAY + timedelta(days=1)).isoformat())) == []
+    assert len(json.loads(run(demo_db, "jobs", "list", "--json", "--date", DAY.isoformat()))) == 60
 
 
 def test_a_bad_status_or_date_is_a_usage_error(demo_db: Path) -> None:

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
+from tests.clock import DAY
 from tests.conftest import WEEKDAYS, ZONE
+from tests.demofiles import demo_files
 from tests.unit.osrm_fake import FakeOsrm, fake_osrm
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -25,9 +25,10 @@ def osrm() -> Iterator[FakeOsrm]:
 
 
 @pytest.fixture
-def demo_store(db_path: Path, engine: Engine) -> Path:
+def demo_store(db_path: Path, engine: Engine, tmp_path: Path) -> Path:
+    files = demo_files(tmp_path / "files", day=DAY)
     for kind in ImportKind:
-        data = (REPO / "data" / "demo" / f"{kind.value}.csv").read_bytes()
+        data = (files / f"{kind.value}.csv").read_bytes()
         import_data(engine, kind, data, FileFormat.CSV, zone=ZONE, working_days=WEEKDAYS)
     return db_path
 
@@ -47,7 +48,7 @@ def test_candidates_and_schedule_batch_their_legs_and_reuse_the_cache(demo_store
     hits = osrm.hits
     again = json.loads(dispatch(demo_store, osrm.url, "candidates", "R00001", "--json"))
     assert again[0]["technician_ref"] == best["technician_ref"]
-    plan = json.loads(dispatch(demo_store, osrm.url, "schedule", "--date", "2026-12-01", "--format", "json"))
+    plan = json.loads(dispatch(demo_store, osrm.url, "schedule", "--date", DAY.isoformat(), "--format", "json"))
     assert plan["routes"][0]["stops"][0]["job_ref"] == "R00001"
     # The schedule asks for every waiting job's legs too: new pairs, but still a few requests, not hundreds.
     assert osrm.hits - hits <= 8

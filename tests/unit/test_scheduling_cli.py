@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
+from tests.clock import DAY, at, iso, naive
 from tests.conftest import WEEKDAYS, ZONE, dump
-from tests.unit.importdata import ABSENCES, CUSTOMERS, REQUESTS, TECHNICIANS
+from tests.unit.importdata import ABSENCES, CUSTOMERS, REQUESTS, TECHNICIANS, D  # D: DAY, the day of the files
 
 
 @pytest.fixture
@@ -31,35 +33,35 @@ def dispatch(db: Path, *args: str) -> tuple[int, str, str]:
 
 
 def test_assign_prints_the_visit_and_json_for_scripts(store: Path) -> None:
-    code, out, _ = dispatch(store, "assign", "R1", "T1", "--start", "2026-12-01T09:30", "--json")
+    code, out, _ = dispatch(store, "assign", "R1", "T1", "--start", naive(DAY, "09:30"), "--json")
     assert code == 0
     assert json.loads(out) == {
         "job_ref": "R1", "status": "scheduled", "version": 2, "technician_ref": "T1",
-        "start": "2026-12-01T09:30+01:00", "end": "2026-12-01T10:30+01:00", "locked": False, "override": [],
+        "start": iso(DAY, "09:30"), "end": iso(DAY, "10:30"), "locked": False, "override": [],
     }  # fmt: skip
 
 
 def test_a_refused_assignment_exits_3_with_its_reasons_and_changes_nothing(store: Path, engine: Engine) -> None:
     before = dump(engine)
-    code, _, err = dispatch(store, "assign", "R2", "T2", "--start", "2026-12-01T13:30")
+    code, _, err = dispatch(store, "assign", "R2", "T2", "--start", naive(DAY, "13:30"))
     assert code == 3
     assert "refused: Ben Okafor is off 13:00–17:00 (dentist)" in err
     assert "use --force" in err
     assert dump(engine) == before
-    code, out, err = dispatch(store, "assign", "R2", "T2", "--start", "2026-12-01T13:30", "--force")
+    code, out, err = dispatch(store, "assign", "R2", "T2", "--start", naive(DAY, "13:30"), "--force")
     assert code == 0 and "overridden: Ben Okafor is off" in err and "assigned R2 → T2" in out
 
 
 def test_stale_version_is_a_conflict_exit_1(store: Path) -> None:
-    dispatch(store, "assign", "R1", "T1", "--start", "2026-12-01T09:30")
-    code, _, err = dispatch(store, "move", "R1", "--start", "2026-12-01T10:00", "--if-version", "1")
+    dispatch(store, "assign", "R1", "T1", "--start", naive(DAY, "09:30"))
+    code, _, err = dispatch(store, "move", "R1", "--start", naive(DAY, "10:00"), "--if-version", "1")
     assert code == 1 and "conflict: R1 is at version 2, not 1" in err
-    code, out, _ = dispatch(store, "move", "R1", "--start", "2026-12-01T10:00", "--if-version", "2")
+    code, out, _ = dispatch(store, "move", "R1", "--start", naive(DAY, "10:00"), "--if-version", "2")
     assert code == 0 and "version 3" in out
 
 
 def test_lock_unlock_unassign(store: Path) -> None:
-    dispatch(store, "assign", "R1", "T1", "--start", "2026-12-01T09:30")
+    dispatch(store, "assign", "R1", "T1", "--start", naive(DAY, "09:30"))
     assert dispatch(store, "lock", "R1")[0] == 0
     code, _, err = dispatch(store, "unassign", "R1")
     assert code == 3 and "R1 is locked: unlock it first" in err
@@ -69,7 +71,7 @@ def test_lock_unlock_unassign(store: Path) -> None:
 
 
 def test_unknown_job_or_bad_start(store: Path) -> None:
-    code, _, err = dispatch(store, "assign", "R404", "T1", "--start", "2026-12-01T09:30")
+    code, _, err = dispatch(store, "assign", "R404", "T1", "--start", naive(DAY, "09:30"))
     assert code == 3 and "no job 'R404'" in err
     code, _, err = dispatch(store, "assign", "R1", "T1", "--start", "half past nine")
     assert code == 2 and "--start 'half past nine'" in err
@@ -81,7 +83,7 @@ def test_candidates_rank_options_with_reasons(store: Path) -> None:
     options = json.loads(out)
     assert [o["technician_ref"] for o in options] == ["T1"]  # the only hvac technician
     assert set(options[0]) == {"technician_ref", "start", "end", "added_travel_minutes", "score", "reasons"}
-    assert options[0]["start"] == "2026-12-01T10:00+01:00"  # as early as the window allows
+    assert options[0]["start"] == iso(DAY, "10:00")  # as early as the window allows
     assert "last visit of the day" in options[0]["reasons"]
 
 
@@ -93,20 +95,20 @@ def test_candidates_when_nobody_can(store: Path) -> None:
 
 
 def test_schedule_json_follows_the_contract(store: Path) -> None:
-    dispatch(store, "assign", "R1", "T1", "--start", "2026-12-01T09:30")
-    code, out, _ = dispatch(store, "schedule", "--date", "2026-12-01", "--format", "json")
+    dispatch(store, "assign", "R1", "T1", "--start", naive(DAY, "09:30"))
+    code, out, _ = dispatch(store, "schedule", "--date", D, "--format", "json")
     assert code == 0
     plan = json.loads(out)
-    assert plan["date"] == "2026-12-01"
+    assert plan["date"] == D
     [route] = plan["routes"]
     assert route == {
         "technician_ref": "T1",
-        "start": "2026-12-01T09:28+01:00",  # 2 min drive to R1
-        "end": "2026-12-01T10:32+01:00",
-        "break": {"start": "2026-12-01T12:00+01:00", "end": "2026-12-01T12:30+01:00"},
+        "start": iso(DAY, "09:28"),  # 2 min drive to R1
+        "end": iso(DAY, "10:32"),
+        "break": {"start": iso(DAY, "12:00"), "end": iso(DAY, "12:30")},
         "stops": [
-            {"job_ref": "R1", "arrival": "2026-12-01T09:30+01:00", "start": "2026-12-01T09:30+01:00",
-             "end": "2026-12-01T10:30+01:00", "travel_minutes": 2, "locked": False},
+            {"job_ref": "R1", "arrival": iso(DAY, "09:30"), "start": iso(DAY, "09:30"),
+             "end": iso(DAY, "10:30"), "travel_minutes": 2, "locked": False},
         ],
     }  # fmt: skip
     reasons = {u["job_ref"]: u["reasons"] for u in plan["unassigned"]}
@@ -118,33 +120,33 @@ def test_schedule_json_follows_the_contract(store: Path) -> None:
 
 
 def test_a_job_that_would_fit_an_empty_day_is_reported_as_everyone_full(store: Path, tmp_path: Path) -> None:
-    dispatch(store, "assign", "R1", "T1", "--start", "2026-12-01T09:30")  # Ana, the only hvac, 09:30-10:30
+    dispatch(store, "assign", "R1", "T1", "--start", naive(DAY, "09:30"))  # Ana, the only hvac, 09:30-10:30
     extra = tmp_path / "urgent.csv"
     extra.write_text(
         "ref,customer_ref,skill,duration_min,priority,window_start,window_end,description,source\n"
-        "R4,C1,hvac,60,1,2026-12-01T09:45,2026-12-01T10:00,Fan noise,phone\n"
+        f"R4,C1,hvac,60,1,{D}T09:45,{D}T10:00,Fan noise,phone\n"
     )
     assert dispatch(store, "import", "requests", str(extra))[0] == 0
-    code, out, _ = dispatch(store, "schedule", "--date", "2026-12-01", "--format", "json")
+    code, out, _ = dispatch(store, "schedule", "--date", D, "--format", "json")
     assert code == 0
     reasons = {u["job_ref"]: u["reasons"] for u in json.loads(out)["unassigned"]}
     assert reasons["R4"] == ["all 1 technician(s) with skill hvac are full in 09:45-10:00"]
 
 
 def test_schedule_table_and_calendar(store: Path, tmp_path: Path) -> None:
-    dispatch(store, "assign", "R1", "T1", "--start", "2026-12-01T09:30")
-    code, out, _ = dispatch(store, "schedule", "--date", "2026-12-01")
+    dispatch(store, "assign", "R1", "T1", "--start", naive(DAY, "09:30"))
+    code, out, _ = dispatch(store, "schedule", "--date", D)
     assert code == 0 and "T1 Ana Silva: out 09:28, home 10:32, break 12:00–12:30" in out
     assert "no technician with skill plumbing can reach it" in out
-    code, out, _ = dispatch(store, "schedule", "--date", "2026-12-01", "--format", "ics", "--tech", "T1")
+    code, out, _ = dispatch(store, "schedule", "--date", D, "--format", "ics", "--tech", "T1")
     assert code == 0
     events = Calendar.from_ical(out).walk("VEVENT")
     assert [str(e["summary"]) for e in events] == ["R1 boiler: Claire Dubois", "Break"]
-    assert events[0].decoded("dtstart").isoformat() == "2026-12-01T08:30:00+00:00"
+    assert events[0].decoded("dtstart").isoformat() == at(DAY, "09:30").isoformat()  # in UTC
     assert str(events[0]["location"]) == "12 Rue Garibaldi"
-    code, out, _ = dispatch(store, "schedule", "--date", "2026-12-01", "-f", "ics", "--out", str(tmp_path / "cal"))
+    code, out, _ = dispatch(store, "schedule", "--date", D, "-f", "ics", "--out", str(tmp_path / "cal"))
     assert code == 0 and (tmp_path / "cal" / "T1.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
-    code, _, err = dispatch(store, "schedule", "--date", "2026-12-01", "--format", "ics")
+    code, _, err = dispatch(store, "schedule", "--date", D, "--format", "ics")
     assert code == 2 and "--tech" in err
 
 
@@ -157,10 +159,11 @@ def test_candidates_prefer_the_customers_last_technician(store: Path, tmp_path: 
     assert dispatch(store, "import", "technicians", str(extra))[0] == 0
     first = json.loads(dispatch(store, "candidates", "R3", "--json")[1])
     assert [o["technician_ref"] for o in first] == ["T3", "T1"]  # the neighbour, on driving alone
-    assert dispatch(store, "assign", "R3", "T3", "--start", "2026-12-01T10:00")[0] == 0
+    assert dispatch(store, "assign", "R3", "T3", "--start", naive(DAY, "10:00"))[0] == 0
     later = tmp_path / "more.csv"
+    next_day = (DAY + timedelta(days=1)).isoformat()
     later.write_text(
-        REQUESTS.splitlines()[0] + "\n" + "R5,C2,hvac,30,4,2026-12-02T10:00,2026-12-02T12:00,,Check,web,,,\n"
+        REQUESTS.splitlines()[0] + "\n" + f"R5,C2,hvac,30,4,{next_day}T10:00,{next_day}T12:00,,Check,web,,,\n"
     )
     assert dispatch(store, "import", "requests", str(later))[0] == 0
     options = {o["technician_ref"]: o for o in json.loads(dispatch(store, "candidates", "R5", "--json")[1])}

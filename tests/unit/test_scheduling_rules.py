@@ -1,7 +1,8 @@
 """The feasibility rules, on hand-checkable days.
 
 Places are points on a line and driving takes one minute per unit (``line_travel``), so every expected
-time below can be checked by hand. Minutes count from local midnight of Tuesday 2026-12-01 in Paris.
+time below can be checked by hand. Minutes count from local midnight of ``DAY`` (tests/clock.py, a Tuesday)
+in Paris.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from dispatch_tui.services.scheduling import (
     check_insert,
     day_problems,
 )
+from tests.clock import DAY, MONDAY
 
-FRAME = DayFrame(date(2026, 12, 1), ZoneInfo("Europe/Paris"))
+FRAME = DayFrame(DAY, ZoneInfo("Europe/Paris"))
 
 
 def hm(text: str) -> int:
@@ -116,7 +118,7 @@ def test_a_break_that_must_slide() -> None:
 def test_an_absence_across_midnight() -> None:
     # Off from Monday 22:00 to Tuesday 10:00: nothing before 10:00, and the drive cannot start earlier.
     day = ana(absences=(Absence(hm("22:00") - 24 * 60, hm("10:00"), "sick"),))
-    assert refusals(day, job(x=15), "09:00") == ["Ana is off Mon 22:00–10:00 (sick)"]
+    assert refusals(day, job(x=15), "09:00") == [f"Ana is off {MONDAY:%a} 22:00–10:00 (sick)"]
     assert refusals(day, job(x=15), "10:05") == [
         "cannot reach J by 10:05: the shift starts 08:00 and the drive from home takes 15 min"
     ]
@@ -124,7 +126,7 @@ def test_an_absence_across_midnight() -> None:
 
 
 def test_not_a_working_day() -> None:
-    assert refusals(ana(shift=None), job(), "09:00") == ["Ana does not work on Tuesdays"]
+    assert refusals(ana(shift=None), job(), "09:00") == [f"Ana does not work on {DAY:%A}s"]
 
 
 def test_an_earlier_override_does_not_block_unrelated_work() -> None:
@@ -134,7 +136,10 @@ def test_an_earlier_override_does_not_block_unrelated_work() -> None:
     assert refusals(day, job(x=10), "10:00") == []
 
 
-@pytest.mark.parametrize(("day", "minutes"), [(date(2026, 3, 29), 23 * 60), (date(2026, 10, 25), 25 * 60)])
+@pytest.mark.parametrize(("day", "minutes"), [  # the DST changes of 2026, each with the clock set on its eve
+    pytest.param(date(2026, 3, 29), 23 * 60, marks=pytest.mark.clock("2026-03-28T12:00+01:00")),
+    pytest.param(date(2026, 10, 25), 25 * 60, marks=pytest.mark.clock("2026-10-24T12:00+02:00")),
+])  # fmt: skip
 def test_dst_days_have_their_real_length(day: date, minutes: int) -> None:
     assert DayFrame(day, ZoneInfo("Europe/Paris")).length == minutes
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, select
 from dispatch_tui.store import StoreNotReady, ensure_ready, make_engine, upgrade
 from dispatch_tui.store.models import Customer, Job, Site, Skill
 from dispatch_tui.store.schema import HEAD_REVISION, current_revision, script_head
+from tests.clock import DAY
 
 
 def test_migrations_from_empty_produce_exactly_the_models_schema(store_engine: Engine) -> None:
@@ -61,7 +62,7 @@ def test_foreign_keys_are_enforced(store_engine: Engine) -> None:
 
 
 def test_times_come_back_aware_utc_whatever_offset_went_in(store_engine: Engine) -> None:
-    paris_winter = timezone(timedelta(hours=1))
+    plus_one = timezone(timedelta(hours=1))  # a fixed offset, not the zone: 09:00 is 08:00 UTC on any day
     with Session(store_engine) as session:
         customer = Customer(ref="C1", name="Claire")
         session.add(customer)
@@ -74,14 +75,14 @@ def test_times_come_back_aware_utc_whatever_offset_went_in(store_engine: Engine)
             Job(
                 ref="J1", customer_id=customer.id or 0, site_id=site.id or 0, skill_id=skill.id or 0,
                 duration_min=60, priority=2, source="phone",
-                window_start=datetime(2026, 12, 1, 9, 0, tzinfo=paris_winter),
-                window_end=datetime(2026, 12, 1, 11, 0, tzinfo=paris_winter),
+                window_start=datetime.combine(DAY, time(9, 0), plus_one),
+                window_end=datetime.combine(DAY, time(11, 0), plus_one),
             )
         )  # fmt: skip
         session.commit()
     with Session(store_engine) as session:
         job = session.exec(select(Job)).one()
-        assert job.window_start == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+        assert job.window_start == datetime.combine(DAY, time(8, 0), UTC)
         assert job.window_start.tzinfo is UTC
 
 
@@ -94,7 +95,7 @@ def test_a_naive_datetime_is_refused_rather_than_guessed(store_engine: Engine) -
         session.flush()
         session.add(
             Job(ref="J1", customer_id=1, site_id=1, skill_id=1, duration_min=60, priority=2, source="phone",
-                window_start=datetime(2026, 12, 1, 9), window_end=datetime(2026, 12, 1, 11))
+                window_start=datetime.combine(DAY, time(9)), window_end=datetime.combine(DAY, time(11)))
         )  # fmt: skip
         with pytest.raises(Exception, match="naive datetime"):
             session.commit()

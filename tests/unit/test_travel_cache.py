@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, event, text
 
+from dispatch_tui import clock
 from dispatch_tui.config import Settings
 from dispatch_tui.services.travel import StoreMatrixCache, _upsert, point_travel, travel_model
 from dispatch_tui.travel.model import HaversineModel, TravelUnavailable
@@ -90,7 +90,7 @@ def test_the_portable_delete_then_insert_path_overwrites_too(engine: Engine) -> 
     cache.put_many({(A, B): 12, (B, A): 14})
     key = (4576000, 484000, 4577512, -400000)  # A -> B
     row = {"source": URL, "from_lat_e5": key[0], "from_lon_e5": key[1], "to_lat_e5": key[2], "to_lon_e5": key[3],
-           "minutes": 20, "fetched_at": datetime.now(UTC)}  # fmt: skip
+           "minutes": 20, "fetched_at": clock.now()}  # fmt: skip
     with engine.begin() as connection:
         _upsert(connection, URL, {key: row}, portable=True)
     assert cache.get_many([(A, B), (B, A)]) == {(A, B): 20, (B, A): 14}

@@ -1,4 +1,5 @@
-"""A small store whose day is in the past (Tue 3 Nov 2026): planned, ready to be worked, billed and rated.
+"""A small store whose day is in the past (``PAST_DAY``, a Tuesday four weeks back): planned, ready to be
+worked, billed and rated.
 
 T1 Ana (boiler, hvac), T2 Ben (plumbing); C1 has no contract, C2 the ``gold`` contract, C3 ``care``
 (labour covered). R1 C1 boiler 09:30 (T1), R2 C2 plumbing 13:00 (T2), R3 C2 hvac 11:00 (T1),
@@ -7,7 +8,7 @@ R4 C3 boiler 15:00 (T1), R5 C1 plumbing 08:00 (T2).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -17,11 +18,13 @@ from dispatch_tui.localtime import local_at
 from dispatch_tui.services import assignment
 from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.travel.haversine import travel_minutes
+from tests.clock import PAST_DAY
 from tests.conftest import WEEKDAYS, ZONE
 from tests.unit.importdata import TECHNICIANS
 
-DAY = date(2026, 11, 3)  # a Tuesday, in the past for every run of the suite
-AFTER = datetime(2026, 11, 4, 12, tzinfo=UTC)  # "now" for service calls: the day after
+DAY = PAST_DAY  # a Tuesday, in the past under the suite's clock
+AFTER = local_at(DAY + timedelta(days=1), 12 * 60, ZONE)  # "now" for service calls: noon the day after
+D = DAY.isoformat()
 
 CUSTOMERS = """ref,name,address,lat,lon,phone,email,contract
 C1,Claire Dubois,12 Rue Garibaldi,45.7590,4.8520,,,
@@ -29,12 +32,12 @@ C2,Harbour Bakery,3 Quai Rambaud,45.7430,4.8180,,,gold
 C3,Care Home,8 Rue Royale,45.7700,4.8350,,,care
 """
 
-REQUESTS = """ref,customer_ref,skill,duration_min,priority,window_start,window_end,due_by,description,source
-R1,C1,boiler,60,2,2026-11-03T09:00,2026-11-03T11:00,2026-11-03T12:00,No heat,phone
-R2,C2,plumbing,45,3,2026-11-03T13:00,2026-11-03T15:00,,Dripping tap,web
-R3,C2,hvac,90,4,2026-11-03T10:00,2026-11-03T14:00,,Service the unit,email
-R4,C3,boiler,60,3,2026-11-03T14:30,2026-11-03T16:30,,Annual check,back_office
-R5,C1,plumbing,30,3,2026-11-03T08:00,2026-11-03T09:00,,Leak under the sink,phone
+REQUESTS = f"""ref,customer_ref,skill,duration_min,priority,window_start,window_end,due_by,description,source
+R1,C1,boiler,60,2,{D}T09:00,{D}T11:00,{D}T12:00,No heat,phone
+R2,C2,plumbing,45,3,{D}T13:00,{D}T15:00,,Dripping tap,web
+R3,C2,hvac,90,4,{D}T10:00,{D}T14:00,,Service the unit,email
+R4,C3,boiler,60,3,{D}T14:30,{D}T16:30,,Annual check,back_office
+R5,C1,plumbing,30,3,{D}T08:00,{D}T09:00,,Leak under the sink,phone
 """
 
 # Precedence: R1 (none, boiler) → (none, *); R2 (gold, plumbing) → (gold, *); R3 (gold, hvac) exact;
