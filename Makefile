@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB ?= $(CURDIR)/.demo/dispatch.db
 
-.PHONY: install demo test lint typecheck contracts unit bench clean
+.PHONY: install demo test test-shifted lint typecheck contracts unit bench clean
 
 install: $(STAMP)
 
@@ -36,6 +36,13 @@ unit: install
 	$(BIN)/pytest -q
 
 test: lint typecheck contracts unit
+
+# The suite again with the system clock shifted for the whole process tree (Debian's faketime): it starts
+# a few minutes before the first daylight-saving change a year or more ahead, so no test may need today's
+# date. `.ci/run` runs it after `make test`; locally: apt-get install faketime.
+test-shifted: install
+	@command -v faketime >/dev/null || { echo "test-shifted needs Debian's faketime (apt-get install faketime)"; exit 2; }
+	faketime "$$($(BIN)/python .ci/shifted_moment.py)" $(BIN)/pytest -q -p no:cacheprovider
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
