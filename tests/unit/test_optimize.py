@@ -111,13 +111,15 @@ def test_a_second_run_while_one_holds_the_lock_exits_75(demo_db: Path) -> None:
 
 CRASH = """
 import os, signal, sys
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 from sqlmodel import Session
+from dispatch_tui import clock
 from dispatch_tui.services import optimize as planner
 from dispatch_tui.services.travel import point_travel, travel_model
 from dispatch_tui.config import Settings
 from dispatch_tui.store import make_engine
+clock.use(clock.Clock.at(datetime.fromisoformat(os.environ["DISPATCH_NOW"]), frozen=True))  # the suite's clock
 zone = ZoneInfo("Europe/Paris")
 settings = Settings(db=sys.argv[1], timezone="Europe/Paris")
 engine = make_engine(sys.argv[1])
