@@ -45,13 +45,10 @@ def _change(ctx: typer.Context) -> Iterator[tuple[AppContext, Session]]:
 def parse_moment(option: str, text: str | None, context: AppContext) -> datetime | None:
     if text is None:
         return None
-    import re
-
     from dispatch_tui.localtime import parse_datetime
 
     zone = context.settings.zone
-    if re.fullmatch(r"\d{1,2}:\d{2}", text.strip()):  # a clock time alone: today's, as a dispatcher types it
-        text = f"{clock.current().today(zone).isoformat()}T{text.strip():0>5}"
+    text = clock.on_day(text, clock.current().today(zone))  # a clock time alone: today's, as a dispatcher types it
     try:
         return parse_datetime(text, zone)
     except (ValueError, OverflowError) as exc:

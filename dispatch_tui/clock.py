@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from dispatch_tui.localtime import parse_datetime
 
 _CLOCK_TIME = re.compile(r"^\d{1,2}:\d{2}$")
-EXPECTED = "give an ISO 8601 moment (YYYY-MM-DDTHH:MM, local time, or with an offset) or HH:MM today"
+_MOMENT_FORMS = "give an ISO 8601 moment (YYYY-MM-DDTHH:MM, local time, or with an offset) or HH:MM today"
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,6 @@ class Clock:
         if moment.tzinfo is None:
             raise ValueError("a clock is set to an aware moment (with its zone or offset)")
         return cls(moment.astimezone(UTC), frozen)
-
-    @property
-    def is_real(self) -> bool:
-        return self.set_to is None
 
     def now(self) -> datetime:
         """The current moment, aware, in UTC."""
@@ -63,16 +59,19 @@ class Clock:
         return f"clock set: {reading}" + (" (frozen)" if self.frozen else "")
 
 
+def on_day(text: str, day: date) -> str:
+    """A clock time typed alone (``HH:MM``) as that time on ``day``, in ISO 8601; any other text as it is."""
+    text = text.strip()
+    return f"{day.isoformat()}T{text:0>5}" if _CLOCK_TIME.match(text) else text
+
+
 def parse_moment(text: str, zone: ZoneInfo) -> datetime:
     """What users give ``--now``: ISO 8601 (naive: local time in ``zone``), or HH:MM today (real date, local)."""
-    text = text.strip()
-    if _CLOCK_TIME.match(text):
-        today = datetime.now(UTC).astimezone(zone).date()  # the one reading of the real date: to place HH:MM
-        text = f"{today.isoformat()}T{text:0>5}"
+    text = on_day(text, datetime.now(UTC).astimezone(zone).date())  # the one reading of the real date
     try:
         return parse_datetime(text, zone)
     except ValueError as exc:
-        reason = str(exc) if "offset" in str(exc) else EXPECTED
+        reason = str(exc) if "offset" in str(exc) else _MOMENT_FORMS
         raise ValueError(f"{text!r}: {reason}") from None
 
 

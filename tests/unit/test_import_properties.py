@@ -15,10 +15,8 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from cli.main import app
-from dispatch_tui import clock
 from dispatch_tui.services.imports import FileFormat, ImportKind, ImportRejected, import_data
 from dispatch_tui.store import make_engine, upgrade
-from tests.clock import NOW
 from tests.conftest import WEEKDAYS, ZONE, dump
 from tests.unit.importdata import ABSENCES, CUSTOMERS, REQUESTS, TECHNICIANS, D
 from tests.unit.workdata import PARTS, RATES
@@ -39,13 +37,10 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """One loaded store for all examples: each example either leaves it as it was or fully applies."""
     engine = make_engine(tmp_path_factory.mktemp("props") / "dispatch.db")
     upgrade(engine)
-    previous = clock.current()  # made before any test's clock is set: stamp it with the suite's NOW, not real time
-    clock.use(clock.Clock.at(NOW, frozen=True))
-    try:
-        for kind in (ImportKind.TECHNICIANS, ImportKind.CUSTOMERS, ImportKind.REQUESTS):
-            import_data(engine, kind, VALID[kind].encode(), FileFormat.CSV, zone=ZONE, working_days=WEEKDAYS)
-    finally:
-        clock.use(previous)
+    # Module-scoped, so made before any test's clock is set: under the suite's clock all the same
+    # (tests/conftest.py sets it in pytest_configure).
+    for kind in (ImportKind.TECHNICIANS, ImportKind.CUSTOMERS, ImportKind.REQUESTS):
+        import_data(engine, kind, VALID[kind].encode(), FileFormat.CSV, zone=ZONE, working_days=WEEKDAYS)
     yield engine
     engine.dispose()
 
