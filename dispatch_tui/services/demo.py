@@ -37,7 +37,7 @@ from dispatch_tui.store.models import (
 from dispatch_tui.travel.haversine import travel_minutes
 
 DEMO_ACTOR = "demo"
-EVERY_DAY = [0, 1, 2, 3, 4, 5, 6]  # the demo company works every day, so a demo on a Sunday is not empty
+WORKING_WEEK = (0, 1, 2, 3, 4)  # Monday to Friday, as an import without `working_days` set
 SHARE_PLANNED = 0.7  # of the day's requests; the rest wait in the queue for the dispatcher
 
 
@@ -86,7 +86,7 @@ def build_demo(
                 path.read_bytes(),
                 FileFormat.CSV,
                 zone=zone,
-                working_days=EVERY_DAY,
+                working_days=demo_working_days(spec.day),
                 actor=DEMO_ACTOR,
             )
             if hasattr(summary, path.stem):
@@ -98,6 +98,11 @@ def build_demo(
         for (status,) in session.execute(select(col(Job.status))):
             summary.statuses[status] = summary.statuses.get(status, 0) + 1
     return summary
+
+
+def demo_working_days(day: date) -> list[int]:
+    """Monday to Friday; a demo of a weekend day also works that day, so that it is not empty."""
+    return sorted({*WORKING_WEEK, day.weekday()})
 
 
 def _routes(session: Session, day: date, zone: ZoneInfo) -> dict[int, _Route]:

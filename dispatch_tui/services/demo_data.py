@@ -290,8 +290,16 @@ def _slug(text: str) -> str:
     return "".join(c for c in ascii_text.lower() if c.isalnum() or c == " ").strip().replace(" ", "-")
 
 
-def _phone(rng: Random) -> str:
-    return f"555-01{rng.randrange(100):02d}"  # the range reserved for fiction
+# Numbers France's regulator (ARCEP) reserves for fiction, 10,000 in each block: the demo city lies near
+# Lyon, so its numbers look local, and none of them reaches a real person.
+MOBILE_BLOCKS = ("06 39 98",)
+LANDLINE_BLOCKS = ("01 99 00", "02 61 91", "03 53 01", "04 65 71", "05 36 49")
+
+
+def _phone(blocks: tuple[str, ...], index: int) -> str:
+    """The ``index``-th number of ``blocks``: distinct for every index below 10,000 × len(blocks)."""
+    block, number = divmod(index % (10_000 * len(blocks)), 10_000)
+    return f"{blocks[block]} {number // 100:02d} {number % 100:02d}"
 
 
 def _ll(value: float) -> str:
@@ -326,7 +334,7 @@ def _technicians(rng: Random, count: int) -> list[dict[str, str]]:
                 "break_start": rng.choice(breaks) if has_break else "",
                 "break_minutes": str(rng.choice((30, 30, 45))) if has_break else "0",
                 "hourly_cost": f"{rng.randrange(64, 97) / 2:.2f}",
-                "phone": _phone(rng),
+                "phone": _phone(MOBILE_BLOCKS, i),
                 "email": f"{_slug(first)}.{_slug(last)}@example-dispatch.test",
                 "territory": _nearest_hood(lat, lon),
             }
@@ -360,7 +368,7 @@ def _customers(rng: Random, count: int) -> tuple[list[dict[str, str]], list[tupl
                 "address": _address(rng, hood, street),
                 "lat": _ll(lat),
                 "lon": _ll(lon),
-                "phone": _phone(rng),
+                "phone": _phone(LANDLINE_BLOCKS, i),
                 "email": email,
                 "contract": contract,
             }

@@ -90,6 +90,23 @@ def test_each_job_has_an_audit_trail_that_ends_in_its_status(demo: Engine) -> No
             assert all(e.at <= NOON for e in events[1:])
 
 
+def test_technicians_work_monday_to_friday(demo: Engine) -> None:
+    """As an import with the default working week does: candidates never offer a weekend on a weekday demo."""
+    with Session(demo) as session:
+        weekdays = {shift.weekday for shift in session.exec(select(ShiftPattern))}
+    assert weekdays == {0, 1, 2, 3, 4}
+
+
+def test_a_demo_on_a_weekend_day_also_works_that_day(engine: Engine) -> None:
+    saturday = DAY + timedelta(days=4)  # DAY is a Tuesday
+    build_demo(engine, DemoSpec(day=saturday), ZONE, now=local_at(saturday, 12 * 60, ZONE))
+    with Session(engine) as session:
+        weekdays = {shift.weekday for shift in session.exec(select(ShiftPattern))}
+        planned = session.exec(select(Appointment)).all()
+    assert weekdays == {0, 1, 2, 3, 4, 5}
+    assert planned, "a Saturday demo has a planned day"
+
+
 def test_the_demo_is_deterministic_for_a_seed_and_time(tmp_path: Path, engine: Engine) -> None:
     from dispatch_tui.store import make_engine, upgrade
 

@@ -137,6 +137,15 @@ def test_technicians_look_right(demo: DemoData) -> None:
     assert len({t["territory"] for t in demo.technicians}) >= 4, "homes spread around the city"
 
 
+@pytest.mark.parametrize(("technicians", "requests"), [(12, 60), (200, 20_000)])
+def test_every_phone_number_is_its_own_and_in_a_range_kept_for_fiction(technicians: int, requests: int) -> None:
+    data = generate_demo(DemoSpec(day=DAY, technicians=technicians, requests=requests))
+    for rows, blocks in ((data.technicians, ("06 39 98",)), (data.customers, ("01 99 00", "02 61 91"))):
+        phones = [row["phone"] for row in rows]
+        assert len(set(phones)) == len(phones), "two people of the demo share a number"
+        assert all(re.fullmatch(r"0\d \d\d \d\d \d\d \d\d", p) and p[:8] in blocks for p in phones), phones[:3]
+
+
 def test_places_are_in_one_city(demo: DemoData) -> None:
     points = [(c["lat"], c["lon"]) for c in demo.customers] + [(t["home_lat"], t["home_lon"]) for t in demo.technicians]
     points += [(r["lat"], r["lon"]) for r in demo.requests if r["lat"]]
