@@ -104,23 +104,25 @@ async def test_dragging_a_visit_to_another_time_moves_it(demo: Engine, make_app:
         grid = app.board_screen.query_one(ScheduleGrid)
         assert grid.grid is not None
         first, per_cell = grid.span()
-        # A scheduled visit whose technician has room later: find one with a feasible later start.
+        # A scheduled visit whose technician has room at another time: find one with a feasible other start.
+        origin = grid.grid.frame.origin
         with Session(demo) as session:
-            for row in grid.grid.rows:
-                block = next((b for b in row.blocks if b.status == "scheduled"), None)
-                if block is None:
-                    continue
-                options = rank_candidates(session, block.job_ref, zone=ZONE, travel=travel, day=DAY, limit=20)
-                origin = grid.grid.frame.origin
-                later = next(
-                    (c for c in options if c.technician_ref == row.tech_ref and c.start.minute % 5 == 0
-                     and (c.start - origin).total_seconds() // 60 != block.start),
+
+            def other_time(row, block):  # type: ignore[no-untyped-def]
+                options = rank_candidates(session, block.job_ref, zone=ZONE, travel=travel, day=DAY, limit=50)
+                return next(
+                    (c for c in options if c.technician_ref == row.tech_ref
+                     and (c.start - origin).total_seconds() // 60 // per_cell != block.start // per_cell),
                     None,
                 )  # fmt: skip
-                if later is not None:
-                    break
-            else:
-                raise AssertionError("the demo should have a visit that can be re-timed")
+
+            found = next(
+                ((row, block, later) for row in grid.grid.rows for block in row.blocks
+                 if block.status == "scheduled" and (later := other_time(row, block)) is not None),
+                None,
+            )  # fmt: skip
+            assert found is not None, "the demo should have a visit that can be re-timed"
+            row, block, later = found
         source = grid_offset(grid, row.tech_ref, block.start + per_cell // 2)
         source = (max(source[0], 1 + NAME_WIDTH + (block.start - first + per_cell - 1) // per_cell), source[1])
         minute = int((later.start - grid.grid.frame.origin).total_seconds() // 60)
