@@ -36,11 +36,12 @@ def parse_start(text: str, context: AppContext) -> datetime:
 
 
 @contextmanager
-def change_session(
-    ctx: typer.Context, refused_hint: str = "use --force to override the rules"
-) -> Iterator[tuple[AppContext, Session]]:
-    """One transaction; the service's refusals (exit 3, with ``refused_hint``) and conflicts (exit 1)
-    become messages."""
+def change_session(ctx: typer.Context, *, force: bool | None = None) -> Iterator[tuple[AppContext, Session]]:
+    """One transaction; the service's refusals (exit 3) and conflicts (exit 1) become messages.
+
+    ``force``: whether the command was given --force (None: it has no --force). Only a command that has
+    the flag, and was not given it, is told to use it, and only for a refusal by the rules: a job's
+    state (completed, under way, locked) is no rule that --force overrides."""
     from sqlmodel import Session
 
     from dispatch_tui.services.assignment import Conflict, NotFound, Refused
@@ -54,7 +55,8 @@ def change_session(
             session.rollback()
             for reason in refused.reasons:
                 stderr.print(f"refused: {reason}", highlight=False, markup=False)
-            fail(f"nothing changed ({refused_hint})" if refused_hint else "nothing changed", exit_codes.REJECTED)
+            hint = " (use --force to override the rules)" if refused.overridable and force is False else ""
+            fail(f"nothing changed{hint}", exit_codes.REJECTED)
         except NotFound as missing:
             session.rollback()
             fail(str(missing), exit_codes.REJECTED)
@@ -95,7 +97,7 @@ def assign(
     """Put a new job on a technician's day at a time. Refused (exit 3) with reasons if the rules say no."""
     from dispatch_tui.services import assignment
 
-    with change_session(ctx) as (context, session):
+    with change_session(ctx, force=force) as (context, session):
         change = assignment.assign(
             session, job, tech, parse_start(start, context), zone=context.settings.zone,
             travel=_travel(context, session), actor=context.actor, force=force, expected_version=if_version,
@@ -115,7 +117,7 @@ def move(
     """Move a planned job to another time and/or technician."""
     from dispatch_tui.services import assignment
 
-    with change_session(ctx) as (context, session):
+    with change_session(ctx, force=force) as (context, session):
         change = assignment.move(
             session, job, parse_start(start, context), tech_ref=tech, zone=context.settings.zone,
             travel=_travel(context, session), actor=context.actor, force=force, expected_version=if_version,

@@ -29,12 +29,14 @@ class AppContext:
         if self._settings is None:
             from pydantic import ValidationError
 
-            from dispatch_tui.config import load_settings
+            from dispatch_tui.config import SettingsFileMissing, load_settings
 
             try:
                 self._settings = load_settings(
                     db=self.db, timezone=self.timezone, now=self.now, now_frozen=self.now_frozen
                 )
+            except SettingsFileMissing as exc:
+                fail(str(exc), exit_codes.USAGE)
             except ValidationError as exc:
                 problems = "; ".join(_problem(e["loc"], e["msg"]) for e in exc.errors())
                 fail(f"bad settings: {problems}", exit_codes.USAGE)
@@ -56,21 +58,26 @@ class AppContext:
         except (KeyError, OSError):
             return "unknown"
 
-    def engine(self, db: str | None = None) -> Engine:
+    def engine(self, db: str | None = None, *, create: bool = False) -> Engine:
         """The engine for the store, checked to be at this version's schema.
 
         A local SQLite store is upgraded on open; a server store must be upgraded with `dispatch db upgrade`.
+        An SQLite file that does not exist is refused (exit 2) unless the command makes stores (``create``:
+        `demo`, `import`; `db upgrade` and `restore` make theirs themselves): a mistyped `--db` must not
+        become a new, empty store that answers "0 jobs".
         """
         from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-        from dispatch_tui.store import StoreNotReady, ensure_ready, make_engine
+        from dispatch_tui.store import StoreMissing, StoreNotReady, ensure_ready, make_engine
 
         target = db or self.settings.db
         try:
-            engine = make_engine(target)
+            engine = make_engine(target, create=create)
             ensure_ready(engine, auto_upgrade=engine.url.get_backend_name() == "sqlite")
         except ArgumentError as exc:
             fail(f"--db {target!r} is neither a file path nor a database URL: {exc}", exit_codes.USAGE)
+        except StoreMissing as exc:
+            fail(str(exc), exit_codes.USAGE)
         except StoreNotReady as exc:
             fail(str(exc))
         except SQLAlchemyError as exc:

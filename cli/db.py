@@ -44,26 +44,33 @@ def upgrade(ctx: typer.Context) -> None:
 @app.command()
 def current(ctx: typer.Context) -> None:
     """Print the store's schema revision (empty if none)."""
-    from dispatch_tui.store import make_engine
+    from dispatch_tui.store import StoreMissing, make_engine
     from dispatch_tui.store.schema import current_revision
 
-    print(current_revision(make_engine(app_context(ctx).settings.db)) or "")
+    try:
+        engine = make_engine(app_context(ctx).settings.db, create=False)
+    except StoreMissing as missing:
+        fail(str(missing), exit_codes.USAGE)
+    print(current_revision(engine) or "")
 
 
 def backup(
     ctx: typer.Context,
-    target: Annotated[Path, typer.Argument(help="The backup file to write (replaced if it exists).")],
+    target: Annotated[Path, typer.Argument(help="The backup file to write (refused if it exists, unless --force).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
 ) -> None:
     """Copy the store to FILE while it is in use: a consistent snapshot of what is committed."""
     from dispatch_tui.services import backup as backups
-    from dispatch_tui.store import database_url
+    from dispatch_tui.store import StoreMissing, database_url
 
     settings = app_context(ctx).settings
     store = backups.sqlite_path(database_url(settings.db))
     if store is None:
         fail(backups.server_backup_advice(database_url(settings.db)))
     if not store.exists():
-        fail(f"there is no store at {store} to back up")
+        fail(str(StoreMissing(store)), exit_codes.USAGE)
+    if target.exists() and not force:  # yesterday's backup is never lost to a typo or a rerun
+        fail(f"{target} exists: give --force to replace it", exit_codes.USAGE)
     try:
         summary = backups.backup(store, target)
     except (OSError, backups.BadBackup) as exc:

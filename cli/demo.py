@@ -69,7 +69,7 @@ def demo_command(
         path = Path(url.removeprefix("sqlite:///"))
         for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             leftover.unlink(missing_ok=True)
-    engine = context.engine(target)
+    engine = context.engine(target, create=True)
     with Session(engine) as session:
         if session.scalar(select(func.count()).select_from(Customer)):
             fail(f"{target} already holds data: pass --replace to rebuild the demo there", exit_codes.USAGE)

@@ -38,7 +38,7 @@ Parts = Annotated[
 def _change(ctx: typer.Context) -> Iterator[tuple[AppContext, Session]]:
     """One transaction, as for the planning commands. (No --force here: what happened on site is not a
     planning rule to override.)"""
-    with change_session(ctx, refused_hint="") as opened:
+    with change_session(ctx) as opened:
         yield opened
 
 

@@ -35,8 +35,12 @@ def serve(
 
     from textual_serve.server import Server
 
+    from cli.tui import check_keymap
+
     context = app_context(ctx)
-    context.engine()  # a store that cannot be opened is said here, once, not in every browser tab
+    # A bad keymap or a store that cannot be opened is said here, once, not in every browser tab.
+    check_keymap(context.settings)
+    context.engine()
     settings = context.settings
     clock = ["--now", settings.now, "--now-frozen" if settings.now_frozen else "--now-running"] if settings.now else []
     store = ["--db", settings.db, "--timezone", settings.timezone]

@@ -186,6 +186,21 @@ class Settings(BaseSettings):
         return Clock.at(parse_moment(self.now, self.zone), frozen=self.now_frozen)
 
 
+class SettingsFileMissing(Exception):
+    """``$DISPATCH_CONFIG`` names a file that does not exist: its settings would be ignored silently."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"DISPATCH_CONFIG names {path}, which does not exist: create it or unset DISPATCH_CONFIG")
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment and the TOML file; keyword overrides (CLI flags) win."""
+    """Settings from the environment and the TOML file; keyword overrides (CLI flags) win.
+
+    The default file may be absent (then there is nothing to read), but a file named by ``$DISPATCH_CONFIG``
+    must exist: it was named on purpose, and running on the defaults instead would be a silent surprise.
+    """
+    named = os.environ.get("DISPATCH_CONFIG")
+    if named and not Path(named).exists():
+        raise SettingsFileMissing(Path(named))
     return Settings(**{key: value for key, value in overrides.items() if value is not None})

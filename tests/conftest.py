@@ -44,7 +44,9 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the developer's own config file, data directory or environment."""
     for name in [name for name in os.environ if name.startswith("DISPATCH_") and name != "DISPATCH_TEST_PG"]:
         monkeypatch.delenv(name)
-    monkeypatch.setenv("DISPATCH_CONFIG", str(tmp_path / "no-config.toml"))
+    config = tmp_path / "empty-config.toml"  # it must exist: a DISPATCH_CONFIG naming no file is refused
+    config.touch()
+    monkeypatch.setenv("DISPATCH_CONFIG", str(config))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
 

@@ -16,21 +16,25 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from dispatch_tui.domain import AppointmentOrigin, JobStatus
+from dispatch_tui.domain import FINISHED, AppointmentOrigin, JobStatus
 from dispatch_tui.localtime import local_iso, local_moment
 from dispatch_tui.services.day_plan import job_spec, load_day
 from dispatch_tui.services.scheduling import DayFrame, Travel, check_insert
-from dispatch_tui.store.models import Appointment, Job, JobEvent, Technician, utcnow
+from dispatch_tui.store.models import Appointment, FollowUp, Job, JobEvent, Technician, utcnow
 
 ASSIGNABLE = {JobStatus.NEW.value}
 MOVABLE = {JobStatus.SCHEDULED.value, JobStatus.DISPATCHED.value}
 
 
 class Refused(Exception):
-    """The change breaks the rules (or the job's state forbids it); nothing was written."""
+    """The change breaks the rules (or the job's state forbids it); nothing was written.
 
-    def __init__(self, reasons: list[str]) -> None:
+    ``overridable``: the reasons are the scheduling rules, which ``force`` overrides; a refusal for the
+    job's state (completed, under way, locked…) is not, and its reasons say what can be done instead."""
+
+    def __init__(self, reasons: list[str], *, overridable: bool = False) -> None:
         self.reasons = reasons
+        self.overridable = overridable
         super().__init__("; ".join(reasons))
 
 
@@ -133,11 +137,49 @@ def _check(session: Session, job: Job, tech: Technician, start: datetime, zone: 
     return [str(p) for p in check_insert(day.without(job.ref), spec, frame.minute(start), frame, travel)]
 
 
+DONE = {"assign": "assigned", "move": "moved", "unassign": "unassigned"}
+
+
+def _state_refusal(session: Session, job: Job, verb: str) -> Refused:
+    """Why ``job``'s status forbids ``verb`` (assign, move, unassign), with advice that works for that
+    status: never a flag (``force`` changes no status), never the command just refused."""
+    status, ref = job.status, job.ref
+    if status in FINISHED:
+        reason = f"{ref} is {status}: the visit is over, there is nothing to {verb}"
+        if status == JobStatus.NEEDS_FOLLOW_UP:
+            follow_up = session.exec(
+                select(Job.ref)
+                .join(FollowUp, col(FollowUp.job_id) == col(Job.id))
+                .where(FollowUp.of_job_id == job.id)
+                .order_by(col(Job.id).desc())
+            ).first()
+            if follow_up and verb == "assign":
+                reason += f"; its follow-up request {follow_up} waits in the queue: assign that one"
+    elif status == JobStatus.CANCELLED:
+        reason = f"{ref} is cancelled: there is nothing to {verb}"
+    elif status == JobStatus.ON_HOLD:
+        reason = f"{ref} is on_hold: it cannot be {DONE[verb]} (a job on hold can only be cancelled)"
+    elif status in (JobStatus.EN_ROUTE, JobStatus.ON_SITE):
+        reason = f"{ref} is {status}: the visit is under way, it stays with its technician and cannot be {DONE[verb]}"
+    elif status == JobStatus.NEW:  # not on anyone's day
+        reason = (
+            f"{ref} is new: it is in the queue, on nobody's day; use assign to give it a technician and a time"
+            if verb == "move"
+            else f"{ref} is new: it is already in the queue, there is nothing to {verb}"
+        )
+    else:  # scheduled or dispatched: assign refused, it is planned already
+        appointment = appointment_of(session, job)
+        reason = f"{ref} is already {status}: use move to change its technician or time"
+        if appointment is not None and appointment.locked:
+            reason = f"{ref} is already {status} and locked: unlock it, then move it to change its technician or time"
+    return Refused([reason])
+
+
 def _placed(session: Session, job: Job, verb: str) -> tuple[Appointment, Technician]:
     """The job's appointment and technician, if it may still be moved (not locked, not under way)."""
     appointment = appointment_of(session, job)
     if appointment is None or job.status not in MOVABLE:
-        raise Refused([f"{job.ref} is {job.status}: only a scheduled or dispatched job can be {verb}"])
+        raise _state_refusal(session, job, verb)
     if appointment.locked:
         raise Refused([f"{job.ref} is locked: unlock it first"])
     tech = session.get(Technician, appointment.technician_id)
@@ -160,11 +202,11 @@ def assign(
     hold(session, job_ref, [tech_ref])
     job = job_at_version(session, job_ref, expected_version)
     if appointment_of(session, job) is not None or job.status not in ASSIGNABLE:
-        raise Refused([f"{job.ref} is already {job.status}: use move to change its technician or time"])
+        raise _state_refusal(session, job, "assign")
     tech = _technician(session, tech_ref)
     reasons = _check(session, job, tech, start, zone, travel)
     if reasons and not force:
-        raise Refused(reasons)
+        raise Refused(reasons, overridable=True)
     end = start + _duration(job)
     note = f"assigned to {tech.ref} ({tech.name}) {local_moment(start, zone)}–{end.astimezone(zone):%H:%M}"
     note += _override(reasons)
@@ -197,12 +239,12 @@ def move(
 ) -> Change:
     hold(session, job_ref)
     job = job_at_version(session, job_ref, expected_version)
-    appointment, old_tech = _placed(session, job, "moved")
+    appointment, old_tech = _placed(session, job, "move")
     hold(session, job_ref, [old_tech.ref, tech_ref or old_tech.ref])
     tech = _technician(session, tech_ref) if tech_ref else old_tech
     reasons = _check(session, job, tech, start, zone, travel)
     if reasons and not force:
-        raise Refused(reasons)
+        raise Refused(reasons, overridable=True)
     old_start = appointment.start
     end = start + _duration(job)
     note = f"moved from {old_tech.ref} {local_moment(old_start, zone)} to {tech.ref} {local_moment(start, zone)}"
@@ -222,7 +264,7 @@ def unassign(
 ) -> Change:
     hold(session, job_ref)
     job = job_at_version(session, job_ref, expected_version)
-    appointment, tech = _placed(session, job, "unassigned")
+    appointment, tech = _placed(session, job, "unassign")
     old_start = appointment.start
     version = bump_version(
         session, job, JobStatus.NEW.value, actor, f"unassigned from {tech.ref} {local_moment(old_start, zone)}"

@@ -80,6 +80,8 @@ def set_status(
         hint = f"it can become {', '.join(allowed)}" if allowed else "it is closed"
         if status == S.SCHEDULED and job.status == S.NEW:
             hint = "assign it to a technician to schedule it"
+        elif status in EXECUTION and job.status == S.NEW:
+            hint = "it is not planned yet: assign it to a technician first"
         raise Refused([f"{job.ref} is {job.status} and cannot become {status}: {hint}"])
     now = now or utcnow()
     at = at or now
@@ -134,9 +136,13 @@ def complete(
     """
     job = job_at_version(session, job_ref, expected_version)
     if job.status not in STARTED:
-        hint = "it was never dispatched: dispatch it first" if job.status in (S.NEW, S.SCHEDULED) else "it is closed"
-        if job.status == S.ON_HOLD:
-            hint = "it is on hold"
+        hint = "it is closed"
+        if job.status == S.SCHEDULED:
+            hint = "it was never dispatched: dispatch it first"
+        elif job.status == S.NEW:
+            hint = "it is not planned yet: assign it to a technician, then dispatch it"
+        elif job.status == S.ON_HOLD:
+            hint = "it is on hold (a job on hold can only be cancelled)"
         raise Refused([f"{job.ref} is {job.status} and cannot be completed: {hint}"])
     now = now or utcnow()
     at = at or now

@@ -14,6 +14,18 @@ from sqlmodel import Session, create_engine
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
+class StoreMissing(Exception):
+    """An SQLite store file that does not exist, opened by something that must not create one: a mistyped
+    path would otherwise become a new, empty store that answers every question with nothing."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(
+            f"no store at {path}: create one with `dispatch db upgrade --db {path}`, or `dispatch demo`, "
+            "or check the path"
+        )
+
+
 def database_url(db: str | Path) -> str:
     """Turn what a user gave (`--db`, DISPATCH_DB) into an SQLAlchemy URL: a URL stays, a path becomes SQLite."""
     text = str(db)
@@ -37,12 +49,26 @@ def apply_sqlite_pragmas(dbapi_connection: Any, _record: Any = None) -> None:
     cursor.close()
 
 
-def make_engine(db: str | Path, *, echo: bool = False) -> Engine:
+def sqlite_file(db: str | Path) -> Path | None:
+    """The file behind an SQLite store (what ``--db`` names); None for a server or an in-memory store."""
+    url = make_url(database_url(db))
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def make_engine(db: str | Path, *, echo: bool = False, create: bool = True) -> Engine:
+    """An engine for the store ``db``. An SQLite file that does not exist is made (its folders too) only
+    with ``create``; without it, ``StoreMissing`` is raised and nothing is written. (A server database is
+    never made here: the server says when one is missing.)"""
     url = make_url(database_url(db))
     if url.get_backend_name() == "sqlite":
-        database = url.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_file(db)
+        if path is not None and not path.exists():
+            if not create:
+                raise StoreMissing(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", apply_sqlite_pragmas)
         return engine

@@ -60,7 +60,9 @@ def test_the_console_in_a_browser_assigns_with_a_then_enter(tmp_path: Path, chro
     from playwright.sync_api import sync_playwright
 
     db = tmp_path / "demo.db"
-    env = {**os.environ, "DISPATCH_TIMEZONE": "Europe/Paris", "DISPATCH_CONFIG": str(tmp_path / "none.toml")}
+    config = tmp_path / "empty.toml"  # an empty settings file: no developer's own (a missing one is refused)
+    config.touch()
+    env = {**os.environ, "DISPATCH_TIMEZONE": "Europe/Paris", "DISPATCH_CONFIG": str(config)}
     # DAY: tomorrow on the suite's clock (DISPATCH_NOW), which the server and each tab's console inherit.
     built = subprocess.run([DISPATCH, "demo", "--db", str(db), "--date", DAY.isoformat()], env=env,
                            capture_output=True, text=True, timeout=120, check=False)  # fmt: skip

@@ -12,12 +12,16 @@ DISPATCH = shutil.which("dispatch", path=str(Path(sys.executable).parent)) or "d
 
 
 def test_a_port_already_in_use_is_said_plainly(tmp_path: Path) -> None:
+    db = str(tmp_path / "d.db")
+    made = subprocess.run([DISPATCH, "--db", db, "db", "upgrade"], capture_output=True, text=True, timeout=60,
+                          check=False)  # fmt: skip
+    assert made.returncode == 0, made.stderr  # a store to serve: the port alone is at fault
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         done = subprocess.run(
-            [DISPATCH, "--db", str(tmp_path / "d.db"), "serve", "--port", str(port)],
+            [DISPATCH, "--db", db, "serve", "--port", str(port)],
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
     assert done.returncode == 1, done.stderr

@@ -80,7 +80,9 @@ def scheduled(db: Path) -> int:
 
 def test_open_assign_with_a_then_enter_and_quit(tmp_path: Path, has_tmux: None) -> None:
     db = tmp_path / "demo.db"
-    env = {**os.environ, "DISPATCH_TIMEZONE": "Europe/Paris", "DISPATCH_CONFIG": str(tmp_path / "none.toml")}
+    config = tmp_path / "empty.toml"  # an empty settings file: no developer's own (a missing one is refused)
+    config.touch()
+    env = {**os.environ, "DISPATCH_TIMEZONE": "Europe/Paris", "DISPATCH_CONFIG": str(config)}
     # DAY, tomorrow on the suite's clock: the whole day is still ahead, so the first request has candidates.
     built = subprocess.run([DISPATCH, "demo", "--db", str(db), "--date", DAY.isoformat()], env=env,
                            capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
@@ -88,7 +90,6 @@ def test_open_assign_with_a_then_enter_and_quit(tmp_path: Path, has_tmux: None) 
     before = scheduled(db)
     row = first_assignable_row(db)
     session = f"dispatch-e2e-{os.getpid()}"
-    config = tmp_path / "none.toml"
     # tmux's server does not pass this process's environment on: the clock goes on the command line.
     clock = f"--now {os.environ['DISPATCH_NOW']} --now-frozen"
     command = (

@@ -78,7 +78,7 @@ def test_a_moment_that_the_zone_skips_is_refused() -> None:
     assert code == 2 and "does not exist in Europe/Paris (clocks skip it); give an offset" in err
 
 
-def test_days_typed_as_words_count_from_the_clock(tmp_path: Path) -> None:
+def test_days_typed_as_words_count_from_the_clock(tmp_path: Path, db_path: Path, engine: Engine) -> None:
     """Under the suite's clock (Monday evening) "tomorrow" and "tuesday" are DAY; "monday" is next week's."""
     for word, day in (("today", MONDAY), ("tomorrow", DAY), ("tuesday", DAY), ("Sunday", DAY + timedelta(days=5)),
                       ("monday", MONDAY + timedelta(days=7))):  # fmt: skip
@@ -88,7 +88,7 @@ def test_days_typed_as_words_count_from_the_clock(tmp_path: Path) -> None:
         assert f",{day.isoformat()}T" in (out / "requests.csv").read_text(), word
     code, _, err = dispatch("--now", naive(DAY, "10:00"), "demo", "--files", str(tmp_path / "set"), "--date", "today")
     assert code == 0 and f",{DAY.isoformat()}T" in (tmp_path / "set" / "requests.csv").read_text()
-    code, _, err = dispatch("schedule", "--date", "someday")
+    code, _, err = dispatch("--db", str(db_path), "schedule", "--date", "someday")  # a store: the date is at fault
     assert code == 2 and "give YYYY-MM-DD, today, tomorrow, yesterday, or a weekday name" in err
 
 

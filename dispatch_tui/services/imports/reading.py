@@ -165,7 +165,8 @@ def _read_json_array(text: str, errors: list[RowError]) -> Iterator[Record]:
     decoder = json.JSONDecoder()
     pos = _skip_space(text, 0)
     if pos >= len(text) or text[pos] != "[":
-        errors.append(RowError(text.count("\n", 0, pos) + 1, None, "expected a JSON array of objects ('[' ... ']')"))
+        reason = "expected a JSON array of objects ('[' ... ']')" + _json_lines_hint(decoder, text, pos)
+        errors.append(RowError(text.count("\n", 0, pos) + 1, None, reason))
         return
     pos = _skip_space(text, pos + 1)
     if pos < len(text) and text[pos] == "]":
@@ -193,6 +194,23 @@ def _read_json_array(text: str, errors: list[RowError]) -> Iterator[Record]:
             return
         errors.append(RowError(text.count("\n", 0, pos) + 1, None, "not valid JSON: expected ',' or ']'"))
         return
+
+
+def _json_lines_hint(decoder: json.JSONDecoder, text: str, pos: int) -> str:
+    """What to say when a "JSON" file starts with an object rather than an array: one object followed by
+    more ("extra data") is JSON Lines, which `--format jsonl` reads as it is."""
+    if not text.startswith("{", pos):
+        return ""
+    try:
+        _, end = decoder.raw_decode(text, pos)
+    except (ValueError, RecursionError):  # not even one object: nothing to suggest
+        return ""
+    after = _skip_space(text, end)
+    if after >= len(text):
+        return "; this is a single object: put it in [ ] or give --format jsonl"
+    if "\n" in text[end:after]:  # the next value starts on a line of its own
+        return "; this looks like JSON Lines (one object per line): give --format jsonl"
+    return ""
 
 
 def _trailing(text: str, pos: int, errors: list[RowError]) -> None:
