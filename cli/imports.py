@@ -50,7 +50,7 @@ def import_command(
         fail(f"cannot read {file}: {exc.strerror or exc}", exit_codes.USAGE)
     context = app_context(ctx)
     settings = context.settings
-    engine = context.engine()
+    engine = context.engine(create=not dry_run)  # an import makes the store; a dry run writes nothing
     try:
         with _progress(len(data), file.name) as on_progress:
             report = import_data(
@@ -75,6 +75,15 @@ def import_command(
         "updated": report.updated,
         "unchanged": report.unchanged,
         "dry_run": report.dry_run,
+        "broken_promises": [
+            {
+                "job_ref": promise.job_ref,
+                "technician_ref": promise.technician_ref,
+                "kind": promise.kind,
+                "message": f"{promise.message} — {promise.advice}",
+            }
+            for promise in report.broken_promises
+        ],
     }
     if as_json:
         print_json(summary)
@@ -86,6 +95,11 @@ def import_command(
         + (" (dry run: nothing written)" if dry_run else ""),
         highlight=False,
     )
+    if report.broken_promises:
+        # Kept where they were planned (one customer's change must not block the import), and said loudly.
+        stdout.print(f"{len(report.broken_promises)} planned visit(s) no longer keep their promise:", highlight=False)
+        for promise in report.broken_promises:
+            stdout.print(f"  {promise.message} — {promise.advice}", highlight=False, markup=False, soft_wrap=True)
 
 
 class _progress:

@@ -14,6 +14,7 @@ from cli import (
     export,
     imports,
     jobs,
+    late,
     lifecycle,
     optimize,
     report,
@@ -51,6 +52,7 @@ app.command("restore")(db.restore)
 app.command("status")(lifecycle.status)
 app.command("complete")(lifecycle.complete)
 app.command("feedback")(lifecycle.feedback)
+app.command("late")(late.late)
 app.command("tui")(tui.tui)
 app.command("serve")(serve.serve)
 

@@ -31,6 +31,7 @@ BOARD_ACTIONS: tuple[Action, ...] = (
     Action("go_to_date", "g", "go_to_date", "Date", "Go to a date"),
     # K, not k: k moves the cursor up in every pane and would never reach the board.
     Action("kpi", "K", "kpi", "KPIs", "KPIs of the 7 days ending on the shown day: overall, per technician, daily"),
+    Action("late_list", "L", "late_list", "Late", "Late list: who is behind plan, by how much, and windows missed"),
     Action("day_back", "left_square_bracket", "day(-1)", "Day back", "Previous day", show=False),
     Action("day_forward", "right_square_bracket", "day(1)", "Day forward", "Next day", show=False),
     Action("today", "t", "today", "Today", "Back to today", show=False),

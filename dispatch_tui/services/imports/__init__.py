@@ -7,7 +7,7 @@ is written, all in one transaction; any problem raises ``ImportRejected`` with e
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -37,6 +37,7 @@ from dispatch_tui.services.imports.writing import (
     write_requests,
     write_technicians,
 )
+from dispatch_tui.services.promises import BrokenPromise, broken_promises
 
 __all__ = ["FileFormat", "ImportKind", "ImportRejected", "ImportReport", "RowError", "format_from_path", "import_data"]
 
@@ -57,6 +58,8 @@ class ImportReport:
     updated: int
     unchanged: int
     dry_run: bool
+    # Planned visits the changes leave outside their window, too short or without the skill: kept, and named.
+    broken_promises: tuple[BrokenPromise, ...] = field(default=())
 
 
 def import_data(
@@ -85,6 +88,7 @@ def import_data(
             counts = _write(session, kind, rows, working_days, actor, errors)
             if errors:
                 raise ImportRejected(errors)
+            broken = _broken_promises(session, kind, counts, zone)
             if dry_run:
                 session.rollback()
             else:
@@ -92,7 +96,20 @@ def import_data(
         except BaseException:
             session.rollback()
             raise
-    return ImportReport(kind, len(rows), counts.created, counts.updated, counts.unchanged, dry_run)
+    return ImportReport(kind, len(rows), counts.created, counts.updated, counts.unchanged, dry_run, broken)
+
+
+def _broken_promises(session: Session, kind: ImportKind, counts: Counts, zone: ZoneInfo) -> tuple[BrokenPromise, ...]:
+    """The planned visits of what this import changed that no longer keep their promise (a new window, a
+    longer duration, a skill the technician lacks), read in the import's own transaction."""
+    if not counts.updated_refs:
+        return ()
+    if kind is ImportKind.REQUESTS:
+        return tuple(broken_promises(session, zone, job_refs=counts.updated_refs))
+    if kind is ImportKind.TECHNICIANS:
+        found = broken_promises(session, zone, tech_refs=counts.updated_refs)
+        return tuple(promise for promise in found if promise.kind == "skill_missing")
+    return ()
 
 
 def parse_rows(

@@ -9,7 +9,7 @@ seconds, which per-object ORM flushes cannot do).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -53,6 +53,7 @@ class Counts:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    updated_refs: list[str] = field(default_factory=list)  # what changed of what was there: to re-check plans
 
 
 def _update_by_id(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -140,6 +141,7 @@ def write_technicians(session: Session, rows: list[TechnicianRow], working_days:
             conn.execute(T_TECH_SKILL.delete().where(T_TECH_SKILL.c.technician_id == tech_id))
             conn.execute(T_SHIFT.delete().where(T_SHIFT.c.technician_id == tech_id))
             counts.updated += 1
+            counts.updated_refs.append(row.ref)
         conn.execute(insert(T_TECH_SKILL), [{"technician_id": tech_id, "skill_id": s} for s in sorted(skill_set)])
         conn.execute(
             insert(T_SHIFT),
@@ -296,6 +298,7 @@ def write_requests(session: Session, rows: list[RequestRow], actor: str, errors:
                 counts.unchanged += 1
                 continue
             counts.updated += 1
+            counts.updated_refs.append(row.ref)
             changed.append({"id": old.id, "version": old.version + 1, "updated_at": now, **values})
             events.append(
                 {
