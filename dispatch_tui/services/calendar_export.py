@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from icalendar import Calendar, Event
 
 from dispatch_tui.services.schedule_export import Route, Schedule
+from dispatch_tui.store.models import utcnow
 
 PRODUCT_ID = "-//dispatch//field-service schedule//EN"
 
 
-def route_calendar(schedule: Schedule, route: Route) -> bytes:
+def route_calendar(schedule: Schedule, route: Route, *, stamp: datetime | None = None) -> bytes:
     """One VEVENT per visit (and one for the break). UIDs are stable per job and day, so re-importing an
-    updated file moves the events instead of duplicating them."""
+    updated file moves the events instead of duplicating them. A visit under way or done is at its actual
+    times. Every event's DTSTAMP (RFC 5545 requires one) is ``stamp``: when the file was made, by default
+    the clock's now, in UTC to the second."""
+    made = (stamp or utcnow()).astimezone(UTC).replace(microsecond=0)
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
@@ -19,9 +25,10 @@ def route_calendar(schedule: Schedule, route: Route) -> bytes:
     for stop in route.stops:
         event = Event()
         event.add("uid", f"{stop.job_ref}-{schedule.day.isoformat()}@dispatch")
+        event.add("dtstamp", made)
         event.add("summary", f"{stop.job_ref} {stop.skill}: {stop.customer}".strip())
-        event.add("dtstart", stop.start)
-        event.add("dtend", stop.end)
+        event.add("dtstart", stop.actual_start or stop.start)
+        event.add("dtend", stop.actual_end or stop.end)
         if stop.address:
             event.add("location", stop.address)
         lines = [stop.description, f"Drive from the previous stop: {stop.travel_minutes} min"]
@@ -32,6 +39,7 @@ def route_calendar(schedule: Schedule, route: Route) -> bytes:
     if route.break_:
         lunch = Event()
         lunch.add("uid", f"break-{route.technician_ref}-{schedule.day.isoformat()}@dispatch")
+        lunch.add("dtstamp", made)
         lunch.add("summary", "Break")
         lunch.add("dtstart", route.break_[0])
         lunch.add("dtend", route.break_[1])

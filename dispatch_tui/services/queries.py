@@ -1,7 +1,9 @@
 """Read models for scripts and screens: jobs and technicians as plain dicts.
 
-The keys are the import columns (DESIGN.md) plus ``status`` and, for a placed job, ``technician_ref``,
-``start`` and ``end``, so that what a script reads matches what it imports. Times are local ISO 8601.
+The keys are the import columns (DESIGN.md) plus ``status``, ``actual_start`` and ``actual_end`` (when
+the visit really began and ended, from the audit trail: ``actual_times``; null until known) and, for a
+placed job, ``technician_ref``, ``start`` and ``end`` (the plan), so that what a script reads matches what
+it imports. Times are local ISO 8601.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session, col
 
 from dispatch_tui.localtime import format_clock, local_day_bounds, local_iso
+from dispatch_tui.services.actual_times import KNOWN, actual_times
 from dispatch_tui.store.models import (
     Absence,
     Appointment,
@@ -31,10 +34,17 @@ from dispatch_tui.store.models import (
 
 
 def list_jobs(
-    session: Session, zone: ZoneInfo, *, statuses: Sequence[str] = (), day: date | None = None
+    session: Session,
+    zone: ZoneInfo,
+    *,
+    statuses: Sequence[str] = (),
+    day: date | None = None,
+    customer: str | None = None,
+    now: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Jobs ordered by priority then window. ``day`` keeps jobs whose window opens that local day or
-    whose appointment starts on it."""
+    whose appointment starts on it; ``customer`` those of the customer with that ref or whose name holds
+    it (in any case). Actual times are as of ``now`` (default: the current time)."""
     query = (
         select(Job, col(Customer.ref), col(Skill.name), Site, col(Technician.ref), Appointment)
         .join(Customer, Job.customer_id == Customer.id)  # type: ignore[arg-type]
@@ -54,8 +64,20 @@ def list_jobs(
                 and_(Appointment.start >= start, Appointment.start < end),  # type: ignore[arg-type]
             )
         )
+    if customer:
+        query = query.where(
+            or_(
+                col(Customer.ref) == customer,
+                func.lower(col(Customer.name)).contains(customer.lower(), autoescape=True),
+            )
+        )
+    rows = session.execute(query).all()
+    filtered = bool(statuses) or day is not None or bool(customer)
+    known = [job.ref for job, *_ in rows if job.status in KNOWN]
+    actual = actual_times(session, now or utcnow(), known if filtered else None) if known else {}
     jobs = []
-    for job, customer_ref, skill, site, technician_ref, appointment in session.execute(query):
+    for job, customer_ref, skill, site, technician_ref, appointment in rows:
+        done = actual.get(job.ref)
         item: dict[str, Any] = {
             "ref": job.ref,
             "customer_ref": customer_ref,
@@ -71,6 +93,8 @@ def list_jobs(
             "lon": site.lon,
             "address": site.address,
             "status": job.status,
+            "actual_start": local_iso(done.start, zone) if done else None,
+            "actual_end": local_iso(done.end, zone) if done else None,
         }
         if appointment is not None:
             item["technician_ref"] = technician_ref

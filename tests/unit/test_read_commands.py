@@ -44,8 +44,9 @@ def test_jobs_json_keys_are_the_import_columns_plus_status_and_placement(demo_db
     assert len(jobs) == 60
     for job in jobs:
         placed = job["status"] != "new"
-        expected = IMPORT_REQUEST_COLUMNS | {"status"} | ({"technician_ref", "start", "end"} if placed else set())
-        assert set(job) == expected
+        expected = IMPORT_REQUEST_COLUMNS | {"status", "actual_start", "actual_end"}
+        assert set(job) == expected | ({"technician_ref", "start", "end"} if placed else set())
+        assert (job["actual_start"] is None) == (job["status"] not in ("on_site", "completed", "needs_follow_up"))
     first = jobs[0]
     assert first["priority"] == 1
     assert first["window_start"].startswith(f"{DAY.isoformat()}T") and first["window_start"].endswith(offset(DAY))

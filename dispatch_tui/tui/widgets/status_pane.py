@@ -70,6 +70,9 @@ class StatusPane(VerticalScroll):
             planned = f"{job.technician_name} ({job.technician_ref}) {self._at(job.start)}–{self._at(job.end, '%H:%M')}"
             planned += f", {job.travel_minutes} min drive" + (", locked" if job.locked else "")
             facts.add_row("planned", planned)
+        if job.actual_start:  # from the audit trail: on site since, or done
+            facts.add_row("actual", f"on site since {self._at(job.actual_start)}" if job.status == "on_site"
+                          else f"{self._at(job.actual_start)}–{self._at(job.actual_end, '%H:%M')}")  # fmt: skip
         facts.add_row("source", job.source)
         if job.description:
             facts.add_row("what", job.description)
