@@ -13,6 +13,7 @@ from rich.table import Table
 from cli import exit_codes
 from cli.context import app_context
 from cli.output import fail, print_json, stdout
+from dispatch_tui import clock
 
 
 class ScheduleFormat(StrEnum):
@@ -46,7 +47,7 @@ def schedule(
     engine = context.engine()
     with Session(engine) as session:
         plan = build_schedule(
-            session, parse_day(day, zone), zone, point_travel(context.settings, engine), tech_ref=tech
+            session, parse_day(day, zone), zone, point_travel(context.settings, engine), tech_ref=tech, now=clock.now()
         )
     if tech and not plan.routes and fmt is not ScheduleFormat.JSON:
         stdout.print(f"{tech} has nothing planned on {plan.day.isoformat()}", highlight=False)
@@ -71,6 +72,16 @@ def schedule(
         _print_tables(plan, zone)
 
 
+def _marks(stop) -> str:  # type: ignore[no-untyped-def]
+    """The stop's last column: locked, and a broken promise (worded under the table)."""
+    marks = ["locked"] if stop.locked else []
+    if stop.outside_window:
+        marks.append("! outside window")
+    elif stop.broken_promises:
+        marks.append("! check")
+    return ", ".join(marks)
+
+
 def _print_tables(plan, zone) -> None:  # type: ignore[no-untyped-def]
     def hm(value) -> str:  # type: ignore[no-untyped-def]
         return value.astimezone(zone).strftime("%H:%M")
@@ -82,8 +93,11 @@ def _print_tables(plan, zone) -> None:  # type: ignore[no-untyped-def]
                             f"home {hm(route.end)}{lunch}")  # fmt: skip
         for s in route.stops:
             table.add_row(s.job_ref, s.skill, s.customer, f"{s.travel_minutes} min", hm(s.arrival),
-                          f"{hm(s.start)}–{hm(s.end)}", "locked" if s.locked else "")  # fmt: skip
+                          f"{hm(s.start)}–{hm(s.end)}", _marks(s))  # fmt: skip
         stdout.print(table)
+        for s in route.stops:
+            for problem in s.broken_promises:
+                stdout.print(f"! {problem} — move it: dispatch candidates {s.job_ref}", highlight=False, markup=False)
         stdout.print()
     if plan.unassigned:
         table = Table("job", "why not planned", box=None, title="Unassigned", title_justify="left")

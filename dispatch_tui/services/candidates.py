@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from dispatch_tui.services.day_plan import DayPlan, job_spec, load_day
 from dispatch_tui.services.insertion import TIGHT_MINUTES, WAIT_CAP_MINUTES, Insertion, insertions, legs_to_try
-from dispatch_tui.services.scheduling import JobSpec, Travel, check_insert
+from dispatch_tui.services.scheduling import DayFrame, JobSpec, TechDay, Travel, check_insert
 from dispatch_tui.services.travel import prefetch
 from dispatch_tui.store.models import Appointment, Job, Technician
 
@@ -60,12 +60,9 @@ def rank_candidates(
     options: list[Candidate] = []
     for offset in range(days):
         plan = load_day(session, first + timedelta(days=offset), zone)
-        spec = job_spec(session, job, plan.frame)
-        if now is not None:
-            opens = max(spec.window[0], plan.frame.minute(now))
-            if opens > spec.window[1]:
-                continue  # its window has passed on this day
-            spec = replace(spec, window=(opens, spec.window[1]))
+        spec = still_open(job_spec(session, job, plan.frame), plan.frame, now)
+        if spec is None:
+            continue  # its window has passed on this day
         prefetch(travel, (leg for d in plan.days.values() for leg in legs_to_try(d.without(job.ref), spec)))
         for tech_day in plan.days.values():
             found = insertions(tech_day.without(job.ref), spec, plan.frame, travel)
@@ -74,6 +71,53 @@ def rank_candidates(
                 options.append(_candidate(plan, tech_day.name, best, familiar))
     options.sort(key=lambda c: (c.score, c.start, c.technician_ref))
     return options[:limit]
+
+
+def still_open(spec: JobSpec, frame: DayFrame, now: datetime | None) -> JobSpec | None:
+    """``spec`` with its window cut to what is still ahead of ``now`` on the frame's day, or None when the
+    window has passed or does not reach that day: then nobody can take it there."""
+    opens = spec.window[0] if now is None else max(spec.window[0], frame.minute(now))
+    if opens > spec.window[1] or spec.window[1] < 0 or opens > frame.length:
+        return None
+    return replace(spec, window=(opens, spec.window[1]))
+
+
+def why_no_candidates(
+    session: Session,
+    job_ref: str,
+    *,
+    zone: ZoneInfo,
+    travel: Travel,
+    day: date | None = None,
+    days: int = 1,
+    now: datetime | None = None,
+) -> list[str]:
+    """Why ``rank_candidates`` with the same arguments found nobody, day by day, in a dispatcher's words:
+    the window has passed (or is not on that day), or ``why_unplaceable``'s reasons."""
+    job = session.exec(select(Job).where(Job.ref == job_ref)).first()
+    if job is None:
+        raise UnknownJob(f"no job {job_ref!r}")
+    first = day or job.window_start.astimezone(zone).date()
+    reasons = []
+    for offset in range(days):
+        plan = load_day(session, first + timedelta(days=offset), zone)
+        spec = job_spec(session, job, plan.frame)
+        label = f"{plan.frame.day:%a %d %b}"
+        open_part = still_open(spec, plan.frame, now)
+        if open_part is None:
+            passed = now is not None and job.window_end <= now
+            what = "has passed" if passed else "is not on that day"
+            reasons.append(f"{label}: its window {window_text(job, zone)} {what}")
+            continue
+        others = DayPlan(plan.frame, {ref: d.without(job.ref) for ref, d in plan.days.items()}, plan.tech_ids)
+        reasons += [f"{label}: {reason}" for reason in why_unplaceable(others, open_part, travel)]
+    return reasons
+
+
+def window_text(job: Job, zone: ZoneInfo) -> str:
+    start, end = job.window_start.astimezone(zone), job.window_end.astimezone(zone)
+    last = f"{end:%H:%M}" if start.date() == end.date() else f"{end:%a %d %H:%M}"
+    return f"{start:%a %d %H:%M}-{last}"
 
 
 def _candidate(plan: DayPlan, name: str, option: Insertion, familiar: tuple[str, str] | None) -> Candidate:
@@ -115,8 +159,8 @@ def last_technician(session: Session, job: Job) -> tuple[str, str] | None:
 
 def why_unplaceable(plan: DayPlan, spec: JobSpec, travel: Travel) -> list[str]:
     """Why no technician can take ``spec`` on the plan's day, in a dispatcher's words: nobody has the
-    skill, nobody with it works that day, all of them are full in its window, or its window cannot be
-    reached even on an empty day (then each qualified technician's first reason)."""
+    skill, nobody with it works that day or all who do are off in its window, all who could are full
+    (each named, with what stops them), or its window cannot be reached even on an empty day."""
     qualified = [d for d in plan.days.values() if spec.skill in d.skills]
     if not qualified:
         return [f"no technician has skill {spec.skill}"]
@@ -125,11 +169,42 @@ def why_unplaceable(plan: DayPlan, spec: JobSpec, travel: Travel) -> list[str]:
         return [f"no technician with skill {spec.skill} works on {plan.frame.day.strftime('%A')}"]
     clock = plan.frame.clock
     window = f"{clock(spec.window[0])}-{clock(spec.window[1])}"
-    if any(insertions(d.emptied(), spec, plan.frame, travel) for d in working):
-        return [f"all {len(working)} technician(s) with skill {spec.skill} are full in {window}"]
+    off = [d for d in working if _off_through(d, spec)]
+    present = [d for d in working if d not in off]
+    off_note = [_off_note(d, spec, plan.frame) for d in off]
+    if not present:
+        return [f"every technician with skill {spec.skill} working that day is off in {window}", *off_note]
+    could = [d for d in present if insertions(d.emptied(), spec, plan.frame, travel)]
+    if could:
+        reasons = [f"all {len(could)} technician(s) with skill {spec.skill} who could take it are full in {window}"]
+        reasons += [f"{d.name}: {_first_problem(d, spec, plan, travel)}" for d in could[:UNREACHABLE_DETAILS]]
+        return reasons + off_note
     reasons = [f"no technician with skill {spec.skill} can reach it in {window}, even with nothing else planned"]
-    for day in working[:UNREACHABLE_DETAILS]:
-        problems = check_insert(day.emptied(), spec, spec.window[0], plan.frame, travel)
-        if problems:
-            reasons.append(str(problems[0]))
-    return reasons
+    reasons += [f"{d.name}: {_first_problem(d.emptied(), spec, plan, travel)}" for d in present[:UNREACHABLE_DETAILS]]
+    return reasons + off_note
+
+
+def _first_problem(day: TechDay, spec: JobSpec, plan: DayPlan, travel: Travel) -> str:
+    """What stops ``day``'s technician from starting ``spec`` when its window opens (the first rule broken)."""
+    problems = check_insert(day, spec, spec.window[0], plan.frame, travel)
+    return str(problems[0]) if problems else "no free slot long enough in the window"
+
+
+def _off_note(day: TechDay, spec: JobSpec, frame: DayFrame) -> str:
+    """'Ben Okafor is off 13:00–17:00 (dentist)': the absences that cover the job's window."""
+    hi = spec.window[1] + spec.duration
+    spans = [a for a in day.absences if a.start < hi and a.end > spec.window[0]]
+    said = ", ".join(
+        f"{frame.clock(a.start)}–{frame.clock(a.end)}" + (f" ({a.reason})" if a.reason else "") for a in spans
+    )
+    return f"{day.name} is off {said}"
+
+
+def _off_through(day: TechDay, spec: JobSpec) -> bool:
+    """Whether the technician's absences cover every minute of the shift the job's window could use."""
+    assert day.shift is not None
+    lo, hi = max(spec.window[0], day.shift[0]), min(spec.window[1] + spec.duration, day.shift[1])
+    for absence in sorted(day.absences, key=lambda a: a.start):
+        if absence.start <= lo < absence.end:
+            lo = absence.end
+    return lo >= hi

@@ -10,7 +10,8 @@ Every figure comes from the audit trail (status times), the jobs and the time sh
 - first-time fix: first visits (not follow-ups) finished in the period that ended completed, out of
   those ended completed or needs_follow_up;
 - utilization: work / shift minutes; travel share: travel / (travel + work) (from the time sheets);
-- SLA breaches: jobs due in the period (due_by), not cancelled, not completed by then;
+- SLA breaches: jobs due in the period (due_by) whose due time has passed (by ``now``), not cancelled, not
+  completed by then (a job due later today is not a breach yet, however it is planned);
 - average rating: the ratings of the visits finished in the period.
 
 Percentages and ratios are ``None`` when there is nothing to count.
@@ -33,7 +34,7 @@ from dispatch_tui.domain import FINISHED
 from dispatch_tui.domain import JobStatus as S
 from dispatch_tui.localtime import local_period_bounds
 from dispatch_tui.services.timesheets import TimesheetDay, timesheets
-from dispatch_tui.store.models import Appointment, Feedback, FollowUp, Job, JobEvent, Technician
+from dispatch_tui.store.models import Appointment, Feedback, FollowUp, Job, JobEvent, Technician, utcnow
 
 T_JOB = Job.__table__  # type: ignore[attr-defined]
 T_EVENT = JobEvent.__table__  # type: ignore[attr-defined]
@@ -184,7 +185,8 @@ def kpis(session: Session, first: date, last: date, *, zone: ZoneInfo, now: date
             tally.travel += sheet.travel
             tally.work += sheet.work
 
-    # SLA: due in the period, not cancelled, not completed by the due time.
+    # SLA: due in the period and already past due (at ``now``), not cancelled, not completed by the due time.
+    moment = now if now is not None else utcnow()
     completed_at = {
         job_id: at
         for job_id, at in conn.execute(
@@ -200,7 +202,7 @@ def kpis(session: Session, first: date, last: date, *, zone: ZoneInfo, now: date
                 T_JOB.c.due_by >= start, T_JOB.c.due_by < end, T_JOB.c.status != S.CANCELLED.value
             )
         )
-        if completed_at.get(row.id) is None or completed_at[row.id] > row.due_by
+        if row.due_by <= moment and (completed_at.get(row.id) is None or completed_at[row.id] > row.due_by)
     )
 
     names: dict[str, str] = dict(conn.execute(select(T_TECH.c.ref, T_TECH.c.name)).all())

@@ -18,12 +18,14 @@ from sqlmodel import Session, col, select
 
 from dispatch_tui.domain import JobStatus
 from dispatch_tui.localtime import local_iso
-from dispatch_tui.services.candidates import why_unplaceable
+from dispatch_tui.services.actual_times import Actual, actual_times
+from dispatch_tui.services.candidates import still_open, why_unplaceable, window_text
 from dispatch_tui.services.day_plan import DayPlan, job_spec, load_day
 from dispatch_tui.services.insertion import insertions, legs_to_try
+from dispatch_tui.services.promises import BrokenPromise, broken_promises
 from dispatch_tui.services.scheduling import Point, TechDay, Travel, break_slot
 from dispatch_tui.services.travel import prefetch
-from dispatch_tui.store.models import Customer, Job, Site, Skill
+from dispatch_tui.store.models import Customer, Job, Site, Skill, utcnow
 
 WAITING_STATUSES = (JobStatus.NEW.value, JobStatus.ON_HOLD.value)
 
@@ -40,6 +42,12 @@ class Stop:
     customer: str = ""
     address: str = ""
     description: str = ""
+    # What no longer keeps the job's promise (``promises``: a window changed after planning, …), worded.
+    broken_promises: tuple[str, ...] = ()
+    outside_window: bool = False
+    # When the visit really began and ended (``actual_times``: on site since, done at); None until known.
+    actual_start: datetime | None = None
+    actual_end: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,10 @@ class Schedule:
                             "end": iso(s.end),
                             "travel_minutes": s.travel_minutes,
                             "locked": s.locked,
+                            "outside_window": s.outside_window,
+                            "broken_promises": list(s.broken_promises),
+                            "actual_start": iso(s.actual_start) if s.actual_start else None,
+                            "actual_end": iso(s.actual_end) if s.actual_end else None,
                         }
                         for s in r.stops
                     ],
@@ -89,19 +101,42 @@ class Schedule:
 
 
 def build_schedule(
-    session: Session, day: date, zone: ZoneInfo, travel: Travel, *, tech_ref: str | None = None
+    session: Session,
+    day: date,
+    zone: ZoneInfo,
+    travel: Travel,
+    *,
+    tech_ref: str | None = None,
+    now: datetime | None = None,
 ) -> Schedule:
+    """The day's routes, and the waiting jobs nobody has yet with why; with ``now``, only what is still
+    ahead of it is offered (as `dispatch candidates`): a window that has passed says so. Visits under way
+    or done carry their actual times (as of ``now``, or the current time)."""
     plan = load_day(session, day, zone, tech_refs=[tech_ref] if tech_ref else None)
     details = _job_details(session, [v.job_ref for d in plan.days.values() for v in d.visits])
+    actual = actual_times(session, now or utcnow(), [v.job_ref for d in plan.days.values() for v in d.visits])
     prefetch(travel, (leg for d in plan.days.values() for leg in _route_legs(d)))
+    broken: dict[str, list[BrokenPromise]] = {}
+    for promise in broken_promises(session, zone, tech_refs=[tech_ref] if tech_ref else None,
+                                   since=plan.frame.origin, until=plan.frame.instant(plan.frame.length)):  # fmt: skip
+        broken.setdefault(promise.job_ref, []).append(promise)
     routes = tuple(
-        _route(plan, tech_day, travel, details) for ref, tech_day in sorted(plan.days.items()) if tech_day.visits
+        _route(plan, tech_day, travel, details, broken, actual)
+        for ref, tech_day in sorted(plan.days.items())
+        if tech_day.visits
     )
-    unassigned = () if tech_ref else _unassigned(session, plan, travel)
+    unassigned = () if tech_ref else _unassigned(session, plan, travel, now)
     return Schedule(day, routes, unassigned)
 
 
-def _route(plan: DayPlan, day: TechDay, travel: Travel, details: dict[str, tuple[str, str, str, str]]) -> Route:
+def _route(
+    plan: DayPlan,
+    day: TechDay,
+    travel: Travel,
+    details: dict[str, tuple[str, str, str, str]],
+    broken: dict[str, list[BrokenPromise]],
+    actual: dict[str, Actual],
+) -> Route:
     frame = plan.frame
     slot = break_slot(day, travel)
     stops = []
@@ -115,11 +150,16 @@ def _route(plan: DayPlan, day: TechDay, travel: Travel, details: dict[str, tuple
             if slot and free_from <= slot[0] < arrival:  # the break comes first, then the drive
                 arrival = slot[1] + drive
         skill, customer, address, description = details.get(visit.job_ref, ("", "", "", ""))
+        promises = broken.get(visit.job_ref, [])
+        known = actual.get(visit.job_ref)
         stops.append(
             Stop(
                 job_ref=visit.job_ref, arrival=frame.instant(arrival), start=frame.instant(visit.start),
                 end=frame.instant(visit.end), travel_minutes=drive, locked=visit.locked, skill=skill,
                 customer=customer, address=address, description=description,
+                broken_promises=tuple(p.message for p in promises),
+                outside_window=any(p.kind == "outside_window" for p in promises),
+                actual_start=known.start if known else None, actual_end=known.end if known else None,
             )
         )  # fmt: skip
         here, free_from = visit.point, visit.end
@@ -152,7 +192,9 @@ def _job_details(session: Session, refs: list[str]) -> dict[str, tuple[str, str,
     return {ref: (skill, customer, address, description) for ref, skill, customer, address, description in rows}
 
 
-def _unassigned(session: Session, plan: DayPlan, travel: Travel) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _unassigned(
+    session: Session, plan: DayPlan, travel: Travel, now: datetime | None
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Waiting jobs whose window opens that day, each with why it is not on anyone's route."""
     start, end = plan.frame.origin, plan.frame.instant(plan.frame.length)
     jobs = session.exec(
@@ -160,14 +202,21 @@ def _unassigned(session: Session, plan: DayPlan, travel: Travel) -> tuple[tuple[
         .where(col(Job.status).in_(WAITING_STATUSES), col(Job.window_start) >= start, col(Job.window_start) < end)
         .order_by(col(Job.priority), col(Job.window_start), col(Job.ref))
     ).all()
-    specs = {job.ref: job_spec(session, job, plan.frame) for job in jobs if job.status != JobStatus.ON_HOLD.value}
-    legs = (leg for spec in specs.values() for d in plan.days.values() for leg in legs_to_try(d, spec))
+    specs = {
+        job.ref: still_open(job_spec(session, job, plan.frame), plan.frame, now)
+        for job in jobs
+        if job.status != JobStatus.ON_HOLD.value
+    }
+    legs = (leg for spec in specs.values() if spec for d in plan.days.values() for leg in legs_to_try(d, spec))
     prefetch(travel, legs)  # every waiting job's legs in one go: a few server requests, not some per job
     result: list[tuple[str, tuple[str, ...]]] = []
     for job in jobs:
-        spec = specs.get(job.ref)
-        if spec is None:
+        if job.ref not in specs:
             result.append((job.ref, ("on hold",)))
+            continue
+        spec = specs[job.ref]
+        if spec is None:
+            result.append((job.ref, (f"its window {window_text(job, plan.frame.zone)} has passed",)))
             continue
         options = [
             (option.score, option.start, option.tech_ref)

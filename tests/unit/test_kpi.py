@@ -197,3 +197,13 @@ def test_an_absence_shortens_the_shift_and_work_outside_it_is_overtime(week: Eng
     monday = sheets[("T1", MONDAY)]
     # 08:00–17:00 less 13:00–17:00 away = 300; idle = 300 − 30 break − 30 travel − 60 work
     assert (monday.shift, monday.idle, monday.overtime) == (300, 180, 0)
+
+
+def test_a_due_time_still_ahead_is_no_breach(week: Engine) -> None:
+    """Issue 12, point 1: at Fri 09:08, J5 (due Fri 12:00, not done yet) is not a breach; J3 (due Tue 15:00,
+    done 15:40) is. Once 12:00 has passed unmet, J5 is one."""
+    with Session(week) as session:
+        morning = kpis(session, MONDAY, SUNDAY, zone=ZONE, now=t("Fri 09:08"))
+        noon = kpis(session, MONDAY, SUNDAY, zone=ZONE, now=t("Fri 12:00"))
+    assert morning["sla_breaches"] == {"count": 1, "jobs": ["J3"]}
+    assert noon["sla_breaches"] == {"count": 2, "jobs": ["J3", "J5"]}

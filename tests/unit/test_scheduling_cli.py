@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -108,12 +109,13 @@ def test_schedule_json_follows_the_contract(store: Path) -> None:
         "break": {"start": iso(DAY, "12:00"), "end": iso(DAY, "12:30")},
         "stops": [
             {"job_ref": "R1", "arrival": iso(DAY, "09:30"), "start": iso(DAY, "09:30"),
-             "end": iso(DAY, "10:30"), "travel_minutes": 2, "locked": False},
+             "end": iso(DAY, "10:30"), "travel_minutes": 2, "locked": False,
+             "outside_window": False, "broken_promises": [], "actual_start": None, "actual_end": None},
         ],
     }  # fmt: skip
     reasons = {u["job_ref"]: u["reasons"] for u in plan["unassigned"]}
     assert reasons["R2"] == [  # the only plumber is at the dentist for the whole window
-        "no technician with skill plumbing can reach it in 13:00-15:00, even with nothing else planned",
+        "every technician with skill plumbing working that day is off in 13:00-15:00",
         "Ben Okafor is off 13:00–17:00 (dentist)",
     ]
     assert reasons["R3"][0].startswith("not assigned yet: 1 technician(s) could take it, best T1 at")
@@ -130,14 +132,57 @@ def test_a_job_that_would_fit_an_empty_day_is_reported_as_everyone_full(store: P
     code, out, _ = dispatch(store, "schedule", "--date", D, "--format", "json")
     assert code == 0
     reasons = {u["job_ref"]: u["reasons"] for u in json.loads(out)["unassigned"]}
-    assert reasons["R4"] == ["all 1 technician(s) with skill hvac are full in 09:45-10:00"]
+    assert reasons["R4"] == [  # the technician is named, with what stops her
+        "all 1 technician(s) with skill hvac who could take it are full in 09:45-10:00",
+        "Ana Silva: R4 at 09:45 overlaps R1 (until 10:30)",
+    ]
+
+
+def test_an_absent_technician_is_not_counted_as_full(store: Path, tmp_path: Path) -> None:
+    """Issue 12, point 4: a second hvac technician off all day is named as off, not counted among the full."""
+    dispatch(store, "assign", "R1", "T1", "--start", naive(DAY, "09:30"))
+    files = {
+        "technicians": "ref,name,skills,home_lat,home_lon,shift_start,shift_end\n"
+        "T3,Cora Lenz,hvac,45.7600,4.8400,08:00,17:00\n",
+        "absences": f"technician_ref,start,end,reason\nT3,{D}T07:00,{D}T18:00,training\n",
+        "requests": "ref,customer_ref,skill,duration_min,priority,window_start,window_end,description,source\n"
+        f"R4,C1,hvac,60,1,{D}T09:45,{D}T10:00,Fan noise,phone\n",
+    }
+    for kind, content in files.items():
+        (tmp_path / f"{kind}.csv").write_text(content)
+        assert dispatch(store, "import", kind, str(tmp_path / f"{kind}.csv"))[0] == 0
+    _, out, _ = dispatch(store, "schedule", "--date", D, "--format", "json")
+    reasons = {u["job_ref"]: u["reasons"] for u in json.loads(out)["unassigned"]}
+    assert reasons["R4"] == [
+        "all 1 technician(s) with skill hvac who could take it are full in 09:45-10:00",
+        "Ana Silva: R4 at 09:45 overlaps R1 (until 10:30)",
+        "Cora Lenz is off 07:00–18:00 (training)",
+    ]
+
+
+def test_a_passed_window_is_said_by_candidates_and_schedule_alike(
+    store: Path, set_clock: Callable[[datetime], None]
+) -> None:
+    """Issue 12, point 4: at noon, R1's 09:00-11:00 window of that day has passed: `candidates` says so (not
+    "try more --days") and `schedule` says the same (not "1 technician could take it")."""
+    set_clock(at(DAY, "12:00"))
+    code, out, _ = dispatch(store, "candidates", "R1")
+    assert code == 0
+    window = f"{DAY:%a %d} 09:00-11:00"
+    assert f"its window {window} has passed" in out
+    assert "its promised window has passed: agree a new one with the customer" in out
+    assert "--days" not in out
+    code, out, _ = dispatch(store, "schedule", "--date", D, "--format", "json")
+    reasons = {u["job_ref"]: u["reasons"] for u in json.loads(out)["unassigned"]}
+    assert reasons["R1"] == [f"its window {window} has passed"]
+    assert reasons["R3"][0].startswith("not assigned yet: 1 technician(s) could take it, best T1 at 12:")
 
 
 def test_schedule_table_and_calendar(store: Path, tmp_path: Path) -> None:
     dispatch(store, "assign", "R1", "T1", "--start", naive(DAY, "09:30"))
     code, out, _ = dispatch(store, "schedule", "--date", D)
     assert code == 0 and "T1 Ana Silva: out 09:28, home 10:32, break 12:00–12:30" in out
-    assert "no technician with skill plumbing can reach it" in out
+    assert "every technician with skill plumbing working that day is off" in out
     code, out, _ = dispatch(store, "schedule", "--date", D, "--format", "ics", "--tech", "T1")
     assert code == 0
     events = Calendar.from_ical(out).walk("VEVENT")
