@@ -114,3 +114,10 @@ def test_store_error(snap_compare) -> None:  # type: ignore[no-untyped-def]
     app = DispatchApp(Settings(db="/dev/null/dispatch.db", timezone=ZONE.key), clock=Clock.at(NOON, frozen=True),
                       day=DAY, poll_interval=60)  # fmt: skip
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)], ids=["80x24", "120x40", "200x50"])
+def test_board_sizes(engine: Engine, db_path: Path, snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """The board from 80×24 up: readable hours, block labels whole or abbreviated, the essential keys."""
+    build_fixed_demo(engine, DAY, NOON)
+    assert snap_compare(console(db_path), terminal_size=size, run_before=settle)

@@ -229,14 +229,49 @@ class ScheduleGrid(ScrollView, can_focus=True):
 
     def _header(self, first: int, per_cell: int, cells: int, width: int) -> Strip:
         chars = [" "] * cells
+        free_from = 0  # a label needs a blank cell after the one before: "07 09 11", never "070809"
         for cell in range(cells):
             minute = first + cell * per_cell
-            if minute % 60 < per_cell and cell + 2 <= cells:
+            if minute % 60 < per_cell and cell + 2 <= cells and cell >= free_from:
                 chars[cell : cell + 2] = list(f"{minute // 60 % 24:02d}")
+                free_from = cell + 3
         label = f"{'technician':<{NAME_WIDTH}}"
         return Strip([Segment(label + "".join(chars)[: max(0, width - NAME_WIDTH)], HEADER)], width).adjust_cell_length(
             width
         )
+
+    def block_label(self, block: Block, room: int) -> str:
+        """The ref if it fits in ``room`` cells, else its distinctive tail (the day's refs share a prefix:
+        R00048 → 48), else nothing: never a cut 'R00R0'."""
+        lock = ("!" if block.broken_promise else "") + ("#" if block.locked else "")  # ! outside its window…
+        short = block.job_ref[self._shared_prefix :]
+        for label in (lock + block.job_ref, lock + short, short):
+            if len(label) <= room:
+                return label
+        return ""
+
+    @staticmethod
+    def _label_room(row: GridRow, block: Block, lo: int, hi: int, first: int, per_cell: int) -> int:
+        """Cells a block's label may use: up to the next visit's drive, or a blank cell before the next visit
+        itself, so that two labels never run together ('R00001R00007')."""
+        cutoff = hi
+        for other in row.blocks:
+            start = (other.start - first) // per_cell
+            if other is block or not lo <= start <= hi:
+                continue
+            drive = (other.start - other.travel_before - first) // per_cell
+            cutoff = min(cutoff, max(lo, drive) if drive < start else start - 1)  # a drive cell separates
+        return cutoff - lo
+
+    @property
+    def _shared_prefix(self) -> int:
+        """How many leading characters every visit's ref on the grid shares (at least two stay: 'R00048' → '48')."""
+        refs = [block.job_ref for row in self.grid.rows for block in row.blocks] if self.grid else []
+        if not refs:
+            return 0
+        low, high = min(refs), max(refs)  # the prefix all refs share is the one these two share
+        shared = next((i for i, (a, b) in enumerate(zip(low, high, strict=False)) if a != b), min(len(low), len(high)))
+        return max(0, min(shared, min(map(len, refs)) - 2))
 
     def _row(self, index: int, first: int, per_cell: int, cells: int, width: int) -> Strip:
         assert self.grid is not None
@@ -270,11 +305,18 @@ class ScheduleGrid(ScrollView, can_focus=True):
                 style += Style(underline=True)
             lo = max(0, (block.start - first) // per_cell)
             hi = max(lo + 1, min(cells, math.ceil((block.end - first) / per_cell)))
-            label = ("#" if block.locked else "") + block.job_ref
+            room = self._label_room(row, block, lo, hi, first, per_cell)
+            label = self.block_label(block, room)
             for offset, cell in enumerate(range(lo, min(hi, cells))):
                 chars[cell] = label[offset] if offset < len(label) else " "
                 styles[cell] = style
                 on_visit.add(cell)
+        for block in row.blocks:  # running late: » from the planned end to where the visit now ends
+            if block.projected is not None:
+                ends = (math.ceil((minute - first) / per_cell) for minute in (block.end, block.projected[1]))
+                tail = range(*ends)
+                for cell in (c for c in tail if 0 <= c < cells and c not in on_visit):
+                    chars[cell], styles[cell] = "»", colours.alert
         now = self.grid.now_minute
         if now is not None and first <= now < first + cells * per_cell:
             cell = (now - first) // per_cell
