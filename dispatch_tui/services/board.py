@@ -23,8 +23,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, text
 from sqlmodel import Session, col
 
-from dispatch_tui.domain import JobStatus
+from dispatch_tui.domain import JobSource, JobStatus
+from dispatch_tui.services.actual_times import actual_span, actual_times
 from dispatch_tui.services.day_plan import load_day
+from dispatch_tui.services.lateness import LATE_GRACE_MINUTES, late_list, project_plan
+from dispatch_tui.services.promises import broken_promises
 from dispatch_tui.services.queries import list_technicians
 from dispatch_tui.services.scheduling import DayFrame, Travel, break_slot
 from dispatch_tui.store.models import (
@@ -36,11 +39,11 @@ from dispatch_tui.store.models import (
     Skill,
     Technician,
 )
+from dispatch_tui.travel.haversine import travel_minutes
 
 QUEUED = (JobStatus.NEW.value, JobStatus.ON_HOLD.value)  # unscheduled work: the requests queue
 PLANNED_NOT_STARTED = (JobStatus.SCHEDULED.value, JobStatus.DISPATCHED.value)
 DUE_SOON_MINUTES = 60  # a queued job whose due time is this close is shown as urgent
-LATE_GRACE_MINUTES = 15  # a technician this far behind a visit's plan is running late
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,20 @@ class RequestFilter:
             else:
                 words.append(word)
         return cls(terms.get("skill"), terms.get("source"), terms.get("status"), " ".join(words).lower())
+
+    def problems(self, skills: Collection[str]) -> list[str]:
+        """Terms naming nothing that exists ('unknown skill foo (skills: boiler, hvac)'): said, never shown
+        as an empty queue."""
+        known = {
+            "skill": sorted({skill.lower() for skill in skills}),
+            "source": [source.value for source in JobSource],
+            "status": [status.value for status in JobStatus],
+        }
+        return [
+            f"unknown {key} {value} ({key}s: {', '.join(known[key])})"
+            for key, value in (("skill", self.skill), ("source", self.source), ("status", self.status))
+            if value and value not in known[key]
+        ]
 
     def describe(self) -> str:
         parts = [f"{key}:{value}" for key, value in (("skill", self.skill), ("source", self.source),
@@ -136,6 +153,10 @@ class Block:
     status: str
     priority: int
     locked: bool
+    # Running late (``lateness``): (start, end) the visit is now projected to take, in the frame's minutes;
+    # None when on plan (less than the grace behind).
+    projected: tuple[int, int] | None = None
+    broken_promise: str = ""  # a ``promises`` kind (outside_window…) when the visit no longer keeps it
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +182,7 @@ class Grid:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    kind: str  # "window_at_risk", "past_due", "running_late"
+    kind: str  # "window_at_risk", "past_due", "running_late", or a broken promise: "outside_window"…
     subject: str  # the job's or the technician's ref
     message: str
 
@@ -301,6 +322,9 @@ class JobDetail:
     locked: bool
     past_visits: list[Visit]
     events: list[Event]
+    # On site since / done at, from the audit trail (``actual_times``); None until the technician arrives.
+    actual_start: datetime | None = None
+    actual_end: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -411,13 +435,32 @@ def grid(
     if tech_refs is not None:
         query = query.where(col(Appointment.technician_id).in_(list(plan.tech_ids.values())))
     extras = {ref: rest for ref, *rest in session.execute(query)}
+    projected = {
+        visit.job_ref: (frame.minute(visit.projected_start), frame.minute(visit.projected_end))
+        for projection in project_plan(session, plan, now, travel).values()
+        for visit in projection.visits
+        if visit.delay_minutes >= LATE_GRACE_MINUTES
+    }
+    broken: dict[str, str] = {}
+    for promise in broken_promises(session, zone, tech_refs=tech_refs, since=frame.origin,
+                                   until=frame.instant(frame.length)):  # fmt: skip
+        broken.setdefault(promise.job_ref, promise.kind)
+    # Once known (on site, done), a visit is drawn at its actual times, not the planned ones.
+    actual = actual_times(session, now, [v.job_ref for d in plan.days.values() for v in d.visits])
     rows = []
     for ref in sorted(plan.days):
         tech_day = plan.days[ref]
         blocks = []
         for visit in tech_day.visits:
             travel_before, status, priority = extras.get(visit.job_ref, (0, JobStatus.SCHEDULED.value, 3))
-            blocks.append(Block(visit.job_ref, visit.start, visit.end, travel_before, status, priority, visit.locked))
+            known = actual.get(visit.job_ref)
+            start, end = (frame.minute(known.start), frame.minute(known.end)) if known else (visit.start, visit.end)
+            blocks.append(
+                Block(
+                    visit.job_ref, start, end, travel_before, status, priority, visit.locked,
+                    projected.get(visit.job_ref), broken.get(visit.job_ref, ""),
+                )
+            )  # fmt: skip
         rows.append(
             GridRow(
                 ref, tech_day.name, tech_day.shift, break_slot(tech_day, travel),
@@ -460,17 +503,27 @@ def request_alerts(row: RequestRow, zone: ZoneInfo, now: datetime) -> list[Alert
     return found
 
 
+def straight_line(a: tuple[float, float], b: tuple[float, float]) -> int:
+    """The straight-line travel model with its default speeds, for callers without a configured one."""
+    return travel_minutes(a[0], a[1], b[0], b[1])
+
+
 def plan_alerts(
-    session: Session, zone: ZoneInfo, now: datetime, *, tech_refs: Collection[str] | None = None
+    session: Session,
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    tech_refs: Collection[str] | None = None,
+    travel: Travel = straight_line,
 ) -> list[Alert]:
-    """Planned work whose promised window is at risk, technicians running behind their plan (only
-    ``tech_refs``' days, when given). Only visits within a day of ``now`` are read."""
+    """Planned work whose promised window is at risk, technicians running behind their plan today
+    (``lateness``), and visits from yesterday on that no longer keep their promise (``promises``: outside
+    the window, too short, a skill missing); only ``tech_refs``' when given. Windows at risk are read for
+    visits within a day of ``now``."""
     found: list[Alert] = []
-    late: dict[str, str] = {}
     query = (
         select(
-            col(Job.ref), col(Job.status), col(Appointment.start), col(Appointment.end),
-            col(Appointment.travel_minutes), col(Job.window_end), col(Technician.ref), col(Technician.name),
+            col(Job.ref), col(Job.status), col(Job.window_end), col(Appointment.travel_minutes), col(Technician.name),
         )
         .join(Appointment, col(Appointment.job_id) == col(Job.id))
         .join(Technician, col(Appointment.technician_id) == col(Technician.id))
@@ -482,30 +535,29 @@ def plan_alerts(
     )  # fmt: skip
     if tech_refs is not None:
         query = query.where(col(Technician.ref).in_(list(tech_refs)))
-    for ref, status, start, end, travel, w_end, tech_ref, tech_name in session.execute(query):
-        grace = timedelta(minutes=LATE_GRACE_MINUTES)
-        if status in PLANNED_NOT_STARTED and now + timedelta(minutes=travel) > w_end:
+    for ref, status, w_end, drive, tech_name in session.execute(query):
+        if status in PLANNED_NOT_STARTED and now + timedelta(minutes=drive) > w_end:
             found.append(Alert("window_at_risk", ref, f"{ref}: {tech_name} cannot reach it before "
                                                      f"{_clock(w_end, zone)} without leaving now"))  # fmt: skip
         elif status == JobStatus.EN_ROUTE.value and now > w_end:
             found.append(Alert("window_at_risk", ref, f"{ref}: {tech_name} is still driving; window closed "
                                                      f"{_clock(w_end, zone)}"))  # fmt: skip
-        if tech_ref in late:
-            continue
-        if status in PLANNED_NOT_STARTED and start - timedelta(minutes=travel) + grace < now:
-            late[tech_ref] = f"{tech_name} is running late: should have left for {ref} at " + _clock(
-                start - timedelta(minutes=travel), zone
-            )
-        elif status == JobStatus.ON_SITE.value and end + grace < now:
-            late[tech_ref] = f"{tech_name} is running late: {ref} should have ended at {_clock(end, zone)}"
-    found += [Alert("running_late", ref, message) for ref, message in late.items()]
+    promises = broken_promises(session, zone, tech_refs=tech_refs, since=now - timedelta(days=1))
+    found += [Alert(promise.kind, promise.job_ref, promise.message) for promise in promises]
+    for tech in late_list(session, now.astimezone(zone).date(), zone, now, travel, tech_refs=tech_refs).technicians:
+        message = f"{tech.name} is running late ({tech.behind_minutes} min behind plan): {tech.reason}"
+        if tech.missed:
+            message += f"; will miss the window of {', '.join(v.job_ref for v in tech.missed)}"
+        found.append(Alert("running_late", tech.technician_ref, message))
     return found
 
 
-def alerts(session: Session, zone: ZoneInfo, now: datetime, queue: list[RequestRow]) -> list[Alert]:
+def alerts(
+    session: Session, zone: ZoneInfo, now: datetime, queue: list[RequestRow], travel: Travel = straight_line
+) -> list[Alert]:
     """Promised windows at risk, queued work past its due time, technicians running behind their plan."""
     board = Board(now, zone, queue, [], Grid(DayFrame(now.astimezone(zone).date(), zone), [], None),
-                  plan_alerts(session, zone, now), ())  # fmt: skip
+                  plan_alerts(session, zone, now, travel=travel), ())  # fmt: skip
     return list(board.alerts())
 
 
@@ -532,7 +584,7 @@ def load_board(
         on_first_page(Board(now, zone, page, team, day_grid, [], token, waiting=waiting, partial=True))
     queue = requests_queue(session, now, flt)
     skills = list(session.scalars(select(col(Skill.name)).order_by(col(Skill.name))))
-    return Board(now, zone, queue, team, day_grid, plan_alerts(session, zone, now), token, skills)
+    return Board(now, zone, queue, team, day_grid, plan_alerts(session, zone, now, travel=travel), token, skills)
 
 
 def load_patch(
@@ -556,7 +608,7 @@ def load_patch(
         requests_queue(session, now, flt, refs=job_refs),
         {ref: by_ref.get(ref) for ref in techs},
         technicians(session, zone, now, day_grid, refs=set(techs)),
-        plan_alerts(session, zone, now, tech_refs=techs) if techs else [],
+        plan_alerts(session, zone, now, tech_refs=techs, travel=travel) if techs else [],
     )
 
 
@@ -592,12 +644,16 @@ def job_detail(session: Session, ref: str, now: datetime) -> JobDetail | None:
         Event(e.at, e.actor, e.from_status, e.to_status, e.note)
         for e in session.scalars(select(JobEvent).where(col(JobEvent.job_id) == job.id).order_by(col(JobEvent.id)))
     ]
+    planned = appointment.end - appointment.start if appointment else timedelta(minutes=job.duration_min)
+    changes = ((e.at, e.to_status) for e in events if e.from_status != e.to_status)
+    actual = actual_span(job.status, changes, planned, now)
     return JobDetail(
         job.ref, job.status, job.priority, skill, job.duration_min, job.source, job.description, customer.ref,
         customer.name, customer.phone, site.address, job.window_start, job.window_end, job.due_by, job.version,
         tech.ref if tech else None, tech.name if tech else None, appointment.start if appointment else None,
         appointment.end if appointment else None, appointment.travel_minutes if appointment else None,
-        bool(appointment and appointment.locked), past, events,
+        bool(appointment and appointment.locked), past, events, actual.start if actual else None,
+        actual.end if actual else None,
     )  # fmt: skip
 
 

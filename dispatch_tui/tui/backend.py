@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from dispatch_tui.services.candidates import Candidate
     from dispatch_tui.services.change_feed import ChangeFeed
     from dispatch_tui.services.feedback import Rated
+    from dispatch_tui.services.lateness import LateList
 
 
 def current_user() -> str:
@@ -51,7 +52,7 @@ class Backend:
             if self._engine is None:
                 from dispatch_tui.store import ensure_ready, make_engine
 
-                engine = make_engine(self.settings.db)
+                engine = make_engine(self.settings.db, create=False)  # a missing store is shown, never made
                 ensure_ready(engine, auto_upgrade=engine.url.get_backend_name() == "sqlite")
                 self._engine = engine
             return self._engine
@@ -126,6 +127,14 @@ class Backend:
         with self.session() as session:
             return rank_candidates(session, ref, zone=self.settings.zone, travel=self.travel, day=day, now=self.now())
 
+    def why_no_candidates(self, ref: str, day: date | None = None) -> list[str]:
+        """Why ``candidates`` with the same arguments found nobody (`dispatch candidates` says the same)."""
+        from dispatch_tui.services.candidates import why_no_candidates
+
+        with self.session() as session:
+            return why_no_candidates(session, ref, zone=self.settings.zone, travel=self.travel, day=day,
+                                     now=self.now())  # fmt: skip
+
     def assign(self, ref: str, tech_ref: str, start: datetime) -> Change:
         from dispatch_tui.services.assignment import assign
 
@@ -150,18 +159,20 @@ class Backend:
         with self.session(write=True) as session:
             return set_locked(session, ref, locked, zone=self.settings.zone, actor=self.actor)
 
-    def set_status(self, ref: str, status: str) -> Change:
+    def set_status(self, ref: str, status: str, at: datetime | None = None) -> Change:
+        """The next lifecycle step, as of ``at`` (default now)."""
         from dispatch_tui.services.lifecycle import set_status
 
         with self.session(write=True) as session:
-            return set_status(session, ref, status, now=self.now(), **self._context())
+            return set_status(session, ref, status, at=at, now=self.now(), **self._context())
 
-    def complete(self, ref: str) -> Change:
-        """ "Job complete" in one action: missing en-route/on-site steps are recorded from the plan."""
+    def complete(self, ref: str, at: datetime | None = None, started_at: datetime | None = None) -> Change:
+        """ "Job complete" in one action, done at ``at`` (default now); missing en-route/on-site steps are
+        recorded from ``started_at`` when given, else from the plan."""
         from dispatch_tui.services.lifecycle import complete
 
         with self.session(write=True) as session:
-            return complete(session, ref, now=self.now(), **self._context())
+            return complete(session, ref, at=at, started_at=started_at, now=self.now(), **self._context())
 
     def place(self, ref: str, tech_ref: str, day: date, minute: int, span: int) -> Change:
         from dispatch_tui.services.placement import place
@@ -175,6 +186,13 @@ class Backend:
 
         with self.session() as session:
             return kpis(session, first, last, zone=self.settings.zone, now=self.now())
+
+    def late_list(self, day: date) -> LateList:
+        """Who is running late on ``day`` as of now, projected from the live statuses (`dispatch late`)."""
+        from dispatch_tui.services.lateness import late_list
+
+        with self.session() as session:
+            return late_list(session, day, self.settings.zone, self.now(), self.travel)
 
     def feedback(self, ref: str, rating: int, comment: str = "") -> Rated:
         """The customer's rating (1-5) of a finished visit; a later one replaces it. Refused otherwise."""

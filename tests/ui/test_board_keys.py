@@ -15,14 +15,15 @@ from dispatch_tui.store.models import Appointment, Job, JobEvent, Technician
 from dispatch_tui.tui.app import DispatchApp
 from dispatch_tui.tui.screens.assign import AssignScreen
 from dispatch_tui.tui.screens.help import HelpScreen
+from dispatch_tui.tui.screens.step_time import StepTimeScreen
 from dispatch_tui.tui.widgets.requests_pane import RequestsPane
 from dispatch_tui.tui.widgets.schedule_grid import ScheduleGrid
 from dispatch_tui.tui.widgets.status_pane import StatusPane
 from dispatch_tui.tui.widgets.technicians_pane import TechniciansPane
-from tests.conftest import dump
+from tests.conftest import ZONE, dump
 from tests.ui.helpers import settle, until
 
-from .conftest import DAY
+from .conftest import DAY, NOON
 
 AppFactory = Callable[..., DispatchApp]
 
@@ -53,8 +54,13 @@ async def select_block(pilot, ref: str) -> None:  # type: ignore[no-untyped-def]
     row = next(r for r, line in enumerate(grid.grid.rows) if any(b.job_ref == ref for b in line.blocks))
     while grid.row_cursor != row:
         await pilot.press("down" if grid.row_cursor < row else "up")
-    while grid.highlighted_ref != ref:
-        await pilot.press("right")
+    refs = [block.job_ref for block in grid.grid.rows[row].blocks]
+    for _ in range(2 * len(refs)):  # bounded: a visit the cursor cannot reach fails, never hangs
+        if grid.highlighted_ref == ref:
+            break
+        here = refs.index(grid.highlighted_ref) if grid.highlighted_ref in refs else -1
+        await pilot.press("right" if here < refs.index(ref) else "left")
+    assert grid.highlighted_ref == ref, f"the cursor never reached {ref}; it is on {grid.highlighted_ref}"
     await settle(pilot)
 
 
@@ -121,6 +127,53 @@ async def test_a_then_enter_assigns_the_request_to_the_best_candidate(demo: Engi
         assert appointment.technician_id == technician_id(demo, best.technician_ref)
         assert ref not in [row.ref for row in app.board_screen.query_one(RequestsPane).rows]
         assert any(b.job_ref == ref for row in app.board_screen.query_one(ScheduleGrid).grid.rows for b in row.blocks)  # type: ignore[union-attr]
+
+
+async def test_a_on_a_completed_visit_is_refused_with_a_reason(demo: Engine, make_app: AppFactory) -> None:
+    """Issue 12, point 13: `a` (or `m`) on a finished visit opens no dialog offering a slot: it says why."""
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        ref = first_block(app, "completed")
+        before = dump(demo)
+        await select_block(pilot, ref)
+        for key in ("a", "m"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert not isinstance(app.screen, AssignScreen)
+        messages = [n.message for n in app._notifications]
+        assert f"{ref} is completed: there is nothing to assign." in messages
+        assert f"{ref} is completed: only a scheduled or dispatched visit moves." in messages
+        assert dump(demo) == before
+
+
+async def test_the_assign_dialog_says_why_nobody_can_take_the_job(demo: Engine, make_app: AppFactory) -> None:
+    """Issue 12, point 13: with no candidate the dialog gives the reasons (here: the window has passed) and
+    offers no "enter: choose"."""
+    with Session(demo) as session:
+        waiting = session.exec(select(Job).where(Job.status == "new").order_by(Job.ref)).first()
+        assert waiting is not None
+        ref = waiting.ref
+        waiting.priority = 1  # first in the queue
+        waiting.window_start = NOON - timedelta(hours=4)
+        waiting.window_end = NOON - timedelta(hours=2)  # 08:00-10:00, and the console's clock reads noon
+        session.add(waiting)
+        session.commit()
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        requests = app.board_screen.query_one(RequestsPane)
+        for _ in range([row.ref for row in requests.rows].index(ref)):
+            await pilot.press("j")
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, AssignScreen))
+        dialog = app.screen
+        text = str(dialog.query_one("#assign-why", Static).content)
+        assert f"No technician can take {ref} then:" in text
+        assert f"its window {DAY:%a %d} 08:00-10:00 has passed" in text, text
+        hints = [str(hint.content) for hint in dialog.query(".hint").results(Static)]
+        assert hints == ["esc: close"]
+        await pilot.press("escape")
 
 
 async def test_escape_closes_the_assign_dialog_and_changes_nothing(demo: Engine, make_app: AppFactory) -> None:
@@ -198,6 +251,9 @@ async def test_s_sets_the_next_status_and_c_completes(demo: Engine, make_app: Ap
         on_site = first_block(app, "on_site")
         await select_block(pilot, on_site)
         await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, StepTimeScreen))
+        assert app.screen.query_one(Input).value == "12:00"  # done at: now, the console's clock
+        await pilot.press("enter")
         await settle(pilot)
         assert job(demo, on_site)[0].status == "completed"
         before = dump(demo)
@@ -206,6 +262,82 @@ async def test_s_sets_the_next_status_and_c_completes(demo: Engine, make_app: Ap
         await settle(pilot)
         assert dump(demo) == before
         assert any(f"{on_site} is completed and cannot be completed" in n.message for n in app._notifications)
+
+
+def dispatched_since(engine: Engine, hours_ago: float) -> str:
+    """A scheduled visit planned after the console's noon, made dispatched ``hours_ago`` before noon."""
+    with Session(engine) as session:
+        found = session.exec(
+            select(Job).join(Appointment, Appointment.job_id == Job.id)  # type: ignore[arg-type]
+            .where(Job.status == "scheduled", Appointment.start > NOON + timedelta(hours=1)).order_by(Job.ref)
+        ).first()  # fmt: skip
+        assert found is not None and found.id is not None
+        found.status = "dispatched"
+        found.version += 1
+        session.add(found)
+        session.add(JobEvent(job_id=found.id, actor="test", at=NOON - timedelta(hours=hours_ago),
+                             from_status="scheduled", to_status="dispatched"))  # fmt: skip
+        session.commit()
+        return found.ref
+
+
+def steps(engine: Engine, ref: str) -> dict[str, object]:
+    with Session(engine) as session:
+        found = session.exec(select(Job).where(Job.ref == ref)).one()
+        events = session.exec(select(JobEvent).where(JobEvent.job_id == found.id)).all()
+        return {event.to_status: event.at.astimezone(ZONE).strftime("%H:%M") for event in events}
+
+
+async def test_c_asks_when_it_was_done_and_when_the_technician_arrived(demo: Engine, make_app: AppFactory) -> None:
+    """Issue 12, point 10: a dispatched job planned for later, reported done now, needs the arrival time,
+    which the console now asks for (it refused "give the arrival time" with no way to give one)."""
+    ref = dispatched_since(demo, 3)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await select_block(pilot, ref)
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, StepTimeScreen))
+        done_at, arrived_at = app.screen.query(Input).results(Input)
+        assert done_at.value == "12:00"  # now, on the console's clock
+        done_at.value = "11:50"
+        await pilot.press("enter")  # on to "arrived at"
+        assert arrived_at.has_focus and arrived_at.value == ""
+        await pilot.press("enter")  # left blank with no plan to fall back on: said in the dialog
+        assert "arrived at: give a time" in str(app.screen.query_one("#time-hint", Static).content)
+        arrived_at.value = "10:15"
+        await pilot.press("enter")
+        await settle(pilot)
+    found, _ = job(demo, ref)
+    assert found.status == "completed"
+    assert {k: v for k, v in steps(demo, ref).items() if k in ("on_site", "completed")} == {
+        "on_site": "10:15", "completed": "11:50",
+    }  # fmt: skip
+
+
+async def test_s_asks_when_a_step_was_taken(demo: Engine, make_app: AppFactory) -> None:
+    """Issue 12, point 10: `s` → en route asks the time (default now), as `dispatch status --at` takes it."""
+    ref = dispatched_since(demo, 3)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await select_block(pilot, ref)
+        await pilot.press("s")
+        await until(pilot, lambda: bool(app.screen.query(OptionList)))
+        options = app.screen.query_one(OptionList)
+        assert options.get_option_at_index(0).id == "en_route"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, StepTimeScreen))
+        field = app.screen.query_one(Input)
+        assert field.value == "12:00"
+        field.value = "9:7"
+        await pilot.press("enter")
+        assert "is not a time" in str(app.screen.query_one("#time-hint", Static).content)
+        field.value = "11:40"
+        await pilot.press("enter")
+        await settle(pilot)
+    assert job(demo, ref)[0].status == "en_route"
+    assert steps(demo, ref)["en_route"] == "11:40"
 
 
 async def test_slash_filters_the_requests(demo: Engine, make_app: AppFactory) -> None:
@@ -221,6 +353,23 @@ async def test_slash_filters_the_requests(demo: Engine, make_app: AppFactory) ->
         rows = app.board_screen.query_one(RequestsPane).rows
         assert rows and {row.skill for row in rows} == {"boiler"} and len(rows) < everything
         assert "skill:boiler" in str(app.board_screen.query_one(RequestsPane).border_title)
+
+
+async def test_a_filter_on_an_unknown_skill_says_so(demo: Engine, make_app: AppFactory) -> None:
+    """Issue 12, point 14: `skill:foo` names no skill: the pane and a notice say so, not "No waiting requests"."""
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await until(pilot, lambda: bool(app.screen.query(Input)))
+        app.screen.query_one(Input).value = "skill:foo"
+        await pilot.press("enter")
+        await settle(pilot)
+        pane = app.board_screen.query_one(RequestsPane)
+        assert pane.rows == []
+        shown = pane.render_line(1).text
+        assert "unknown skill foo (skills: appliance, boiler" in shown, shown
+        assert any(n.message.startswith("unknown skill foo") for n in app._notifications)
 
 
 async def test_g_goes_to_a_date_and_brackets_step_days(demo: Engine, make_app: AppFactory) -> None:

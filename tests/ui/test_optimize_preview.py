@@ -71,3 +71,24 @@ async def test_r_rejects_the_plan_and_nothing_changes(demo: Engine, make_app: Ap
         await settle(pilot)
         assert any("rejected" in n.message for n in app._notifications)
     assert dump(demo) == before
+
+
+async def test_j_and_k_move_through_the_changes_and_t_takes_the_highlighted_one(
+    demo: Engine, make_app: AppFactory
+) -> None:
+    """Issue 12, point 13: j/k move the preview's cursor (they did nothing, so t took the first row)."""
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        dialog = await preview(app, pilot)
+        from textual.widgets import DataTable
+
+        table = dialog.query_one(DataTable)
+        assert len(dialog.rows) >= 3
+        await pilot.press("j", "j")
+        assert table.cursor_row == 2
+        await pilot.press("k")
+        assert table.cursor_row == 1
+        for _ in range(len(dialog.rows) + 2):
+            await pilot.press("j")
+        assert table.cursor_row == len(dialog.rows) - 1  # stays on the last change
+        await pilot.press("escape")

@@ -19,18 +19,23 @@ class AssignScreen(ModalScreen["Candidate | None"]):
     CSS_PATH = ["dialog.tcss", "assign.tcss"]  # noqa: RUF012 - Textual reads it as a class attribute
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", "Cancel")]
 
-    def __init__(self, job_ref: str, verb: str, candidates: list[Candidate], zone: ZoneInfo) -> None:
+    def __init__(
+        self, job_ref: str, verb: str, candidates: list[Candidate], zone: ZoneInfo, why_none: list[str] | None = None
+    ) -> None:
+        """``why_none``: with no candidates, why nobody can take the job (shown instead of a list)."""
         super().__init__()
         self.job_ref = job_ref
         self.verb = verb
         self.candidates = candidates
         self.zone = zone
+        self.why_none = why_none or []
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
             box.border_title = f"{self.verb} {self.job_ref}"
             if not self.candidates:
-                yield Static(f"No technician can take {self.job_ref} on that day without breaking a rule.")
+                why = "".join(f"\n  {reason}" for reason in self.why_none)
+                yield Static(f"No technician can take {self.job_ref} then:{why}", id="assign-why", markup=False)
             else:
                 table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
                 table.add_columns("technician", "start", "end", "+drive", "why")
@@ -42,7 +47,7 @@ class AssignScreen(ModalScreen["Candidate | None"]):
                         "; ".join(candidate.reasons),
                     )  # fmt: skip
                 yield table
-            yield Static("enter: choose · esc: cancel", classes="hint")
+            yield Static("enter: choose · esc: cancel" if self.candidates else "esc: close", classes="hint")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.dismiss(self.candidates[event.cursor_row])

@@ -16,19 +16,20 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from dispatch_tui.domain import JobStatus
 from dispatch_tui.tui.keys import BOARD_ACTIONS, bindings
+from dispatch_tui.tui.widgets.board_footer import BoardFooter
 from dispatch_tui.tui.widgets.requests_pane import RequestsPane
 from dispatch_tui.tui.widgets.schedule_grid import ScheduleGrid
 from dispatch_tui.tui.widgets.status_pane import StatusPane
@@ -36,12 +37,19 @@ from dispatch_tui.tui.widgets.technicians_pane import TechniciansPane
 from dispatch_tui.tui.widgets.virtual_list import VirtualList
 from dispatch_tui.tui.wording import status_label
 
+MOVABLE = (JobStatus.SCHEDULED.value, JobStatus.DISPATCHED.value)  # what assign and move may change (the gate's rule)
+STARTED = (JobStatus.DISPATCHED.value, JobStatus.EN_ROUTE.value, JobStatus.ON_SITE.value)  # what `c` completes
+# Steps the technician takes at a moment worth recording: the console asks when (default now).
+TIMED_STEPS = (JobStatus.EN_ROUTE.value, JobStatus.ON_SITE.value, JobStatus.COMPLETED.value,
+               JobStatus.NEEDS_FOLLOW_UP.value)  # fmt: skip
+
 if TYPE_CHECKING:
-    from dispatch_tui.services.board import Board, Patch
+    from dispatch_tui.services.board import Board, JobDetail, Patch
     from dispatch_tui.services.candidates import Candidate
     from dispatch_tui.tui.backend import Backend
 
 MAX_ALERT_NOTICES = 3  # per reload: the markers in the panes show the rest
+SHORT_TERMINAL_ROWS = 32  # below this many rows, alerts are notified one at a time
 MIN_FIRST_PAGE = 50  # queue rows painted before the rest arrive: at least this, or two screens' worth
 FIRST_PAINT_WAIT_S = 0.5  # the loader waits at most this for the first page to be drawn
 WATCH_SLICE_S = 0.25  # the watcher checks this often whether the screen is still there
@@ -101,7 +109,7 @@ class BoardScreen(Screen[None]):
         yield ScheduleGrid(id="schedule")
         yield TechniciansPane(id="technicians")
         yield StatusPane(zone, id="status")
-        yield Footer()
+        yield BoardFooter()
 
     def on_mount(self) -> None:
         self.query_one(RequestsPane).focus()
@@ -204,7 +212,14 @@ class BoardScreen(Screen[None]):
         flagged = board.flagged
         requests = self.query_one(RequestsPane)
         requests.alerted = flagged
+        requests.day = board.grid.day
         requests.border_title = f"Requests ({board.waiting})" + (f" /{self.query_text}" if self.query_text else "")
+        problems = self._filter_problems(board.skills)
+        requests.empty_text = (
+            "; ".join(problems)
+            if problems
+            else (f"No waiting requests match /{self.query_text}." if self.query_text else "No waiting requests.")
+        )
         requests.set_rows(board.requests)
         technicians = self.query_one(TechniciansPane)
         technicians.alerted = flagged
@@ -224,11 +239,13 @@ class BoardScreen(Screen[None]):
             return
         self._notified |= fresh
         shown = 0
+        # A short terminal (80 × 24) gets one notice and the count: three would cover the whole board.
+        room = MAX_ALERT_NOTICES if self.size.height >= SHORT_TERMINAL_ROWS else 1
         for alert in board.alerts():  # worded one by one: only the few notified are
             if (alert.kind, alert.subject) in fresh:
                 self.notify(alert.message, title=alert.kind.replace("_", " "), severity="warning", timeout=8)
                 shown += 1
-                if shown == MAX_ALERT_NOTICES:
+                if shown == room:
                     break
         if len(fresh) > shown:
             self.notify(f"and {len(fresh) - shown} more alerts (marked ! in the panes)", severity="warning")
@@ -298,7 +315,13 @@ class BoardScreen(Screen[None]):
         return self.selection.ref
 
     def _planned(self, ref: str) -> bool:
-        return self.board is not None and any(b.job_ref == ref for row in self.board.grid.rows for b in row.blocks)
+        return self._planned_status(ref) is not None
+
+    def _planned_status(self, ref: str) -> str | None:
+        """The status of ``ref``'s visit on the shown day, or None when it has none there."""
+        if self.board is None:
+            return None
+        return next((b.status for row in self.board.grid.rows for b in row.blocks if b.job_ref == ref), None)
 
     def _block_locked(self, ref: str) -> bool:
         assert self.board is not None
@@ -336,7 +359,11 @@ class BoardScreen(Screen[None]):
     def action_assign(self) -> None:
         ref = self._job()
         if ref is not None:
-            if self._planned(ref):
+            status = self._planned_status(ref)
+            if status is not None and status not in MOVABLE:
+                self.notify(f"{ref} is {status_label(status)}: there is nothing to assign.", severity="warning")
+                return
+            if status is not None:
                 self.notify(f"{ref} is already planned: m moves it.", severity="warning")
                 return
             self.choose(ref, "Assign")
@@ -344,8 +371,13 @@ class BoardScreen(Screen[None]):
     def action_move(self) -> None:
         ref = self._job()
         if ref is not None:
-            if not self._planned(ref):
+            status = self._planned_status(ref)
+            if status is None:
                 self.notify(f"{ref} is not planned on {self.day:%a %d %b}: a assigns it.", severity="warning")
+                return
+            if status not in MOVABLE:
+                self.notify(f"{ref} is {status_label(status)}: only a scheduled or dispatched visit moves.",
+                            severity="warning")  # fmt: skip
                 return
             self.choose(ref, "Move")
 
@@ -353,14 +385,16 @@ class BoardScreen(Screen[None]):
     def choose(self, ref: str, verb: str) -> None:
         from dispatch_tui.services.candidates import UnknownJob
 
+        day = self.day if verb == "Move" else None
         try:
-            options = self.backend.candidates(ref, self.day if verb == "Move" else None)
+            options = self.backend.candidates(ref, day)
+            why = [] if options else self.backend.why_no_candidates(ref, day)
         except UnknownJob as missing:
             self.notify(str(missing), severity="error")
             return
-        self.app.call_from_thread(self._open_assign, ref, verb, options)
+        self.app.call_from_thread(self._open_assign, ref, verb, options, why)
 
-    def _open_assign(self, ref: str, verb: str, options: list[Candidate]) -> None:
+    def _open_assign(self, ref: str, verb: str, options: list[Candidate], why: list[str]) -> None:
         from dispatch_tui.tui.screens.assign import AssignScreen
 
         def chosen(candidate: Candidate | None) -> None:
@@ -373,7 +407,7 @@ class BoardScreen(Screen[None]):
                 self.write("Moved {change.job_ref} to {change.technician_ref}", self.backend.move, ref,
                            candidate.technician_ref, candidate.start)  # fmt: skip
 
-        self.app.push_screen(AssignScreen(ref, verb, options, self.backend.settings.zone), chosen)
+        self.app.push_screen(AssignScreen(ref, verb, options, self.backend.settings.zone, why), chosen)
 
     def action_unassign(self) -> None:
         ref = self._job()
@@ -392,7 +426,40 @@ class BoardScreen(Screen[None]):
     def action_complete(self) -> None:
         ref = self._job()
         if ref is not None:
+            self.prepare_complete(ref)
+
+    @work(thread=True, exclusive=True, group="candidates", exit_on_error=False)
+    def prepare_complete(self, ref: str) -> None:
+        job = self.backend.job_detail(ref)
+        if job is not None:
+            self.app.call_from_thread(self._ask_complete, job)
+
+    def _ask_complete(self, job: JobDetail) -> None:
+        """When it was done, and when the technician arrived if that was never reported: as `dispatch
+        complete --at --started` asks. A job that cannot be completed goes straight to the gate's refusal."""
+        from dispatch_tui.tui.screens.step_time import StepTimeScreen, TimeField
+
+        ref = job.ref
+        if job.status not in STARTED:
             self.write("{change.job_ref} completed", self.backend.complete, ref)
+            return
+        now = self.backend.now()
+        fields = [TimeField("at", "done at", self._typed(now))]
+        if job.status != JobStatus.ON_SITE.value:
+            planned = job.start is not None and job.start <= now
+            blank = f"the planned start, {self._typed(job.start)}" if planned and job.start else ""
+            fields.append(TimeField("started", "arrived at", "", blank))
+
+        def chosen(times: dict[str, datetime | None] | None) -> None:
+            if times is not None:
+                self.write("{change.job_ref} completed", self.backend.complete, ref, times["at"], times.get("started"))
+
+        self.app.push_screen(StepTimeScreen(f"Complete {ref}", fields, self.day, self.backend.settings.zone), chosen)
+
+    def _typed(self, moment: datetime) -> str:
+        """A moment as a dispatcher types it here: HH:MM on the shown day, else the whole local time."""
+        local = moment.astimezone(self.backend.settings.zone)
+        return f"{local:%H:%M}" if local.date() == self.day else f"{local:%Y-%m-%dT%H:%M}"
 
     def action_set_status(self) -> None:
         ref = self._job()
@@ -416,10 +483,25 @@ class BoardScreen(Screen[None]):
             return
 
         def chosen(new: str | None) -> None:
-            if new:
+            if new in TIMED_STEPS:
+                self._ask_step_time(ref, new)
+            elif new:
                 self.write("{change.job_ref} is now " + status_label(new), self.backend.set_status, ref, new)
 
         self.app.push_screen(SetStatusScreen(ref, status, options), chosen)
+
+    def _ask_step_time(self, ref: str, new: str) -> None:
+        """A step the technician took (left, arrived, finished): when, defaulting to now (`--at`)."""
+        from dispatch_tui.tui.screens.step_time import StepTimeScreen, TimeField
+
+        def chosen(times: dict[str, datetime | None] | None) -> None:
+            if times is not None:
+                self.write("{change.job_ref} is now " + status_label(new), self.backend.set_status, ref, new,
+                           times["at"])  # fmt: skip
+
+        field = TimeField("at", f"{status_label(new)} at", self._typed(self.backend.now()))
+        title = f"{ref}: {status_label(new)}"
+        self.app.push_screen(StepTimeScreen(title, [field], self.day, self.backend.settings.zone), chosen)
 
     def action_filter(self) -> None:
         from dispatch_tui.tui.screens.filter import FilterScreen
@@ -427,10 +509,18 @@ class BoardScreen(Screen[None]):
         def chosen(text: str | None) -> None:
             if text is not None:
                 self.query_text = text.strip()
+                for problem in self._filter_problems(skills):
+                    self.notify(problem, title="Filter", severity="error")
                 self.reload(staged=True)
 
         skills = self.board.skills if self.board else []
         self.app.push_screen(FilterScreen(self.query_text, skills), chosen)
+
+    def _filter_problems(self, skills: Sequence[str]) -> list[str]:
+        """What in the filter names nothing that exists ('unknown skill foo'): said, not an empty queue."""
+        from dispatch_tui.services.board import RequestFilter
+
+        return RequestFilter.parse(self.query_text).problems(skills) if self.query_text else []
 
     def action_go_to_date(self) -> None:
         from dispatch_tui.tui.screens.goto_date import GoToDateScreen
@@ -471,6 +561,11 @@ class BoardScreen(Screen[None]):
         from dispatch_tui.tui.screens.kpi import KpiScreen
 
         self.app.push_screen(KpiScreen(self.backend.kpis, self.day))
+
+    def action_late_list(self) -> None:
+        from dispatch_tui.tui.screens.late import LateScreen
+
+        self.app.push_screen(LateScreen(self.backend.late_list, self.day, self.backend.settings.zone))
 
     def action_feedback(self) -> None:
         from dispatch_tui.tui.screens.feedback import FeedbackScreen

@@ -29,6 +29,9 @@ class OptimizeScreen(ModalScreen[str | None]):
         Binding("a", "accept_all", "Accept all"),
         Binding("t", "accept_technician", "Accept this technician"),
         Binding("r,escape", "reject", "Reject / cancel"),
+        # j/k move through the changes as they do in every pane (the table itself knows only the arrows).
+        Binding("j", "move_cursor(1)", "Down", show=False),
+        Binding("k", "move_cursor(-1)", "Up", show=False),
     ]
 
     class Solved(Message):
@@ -130,6 +133,11 @@ class OptimizeScreen(ModalScreen[str | None]):
     def on_optimize_screen_failed(self, message: Failed) -> None:
         self.query_one("#optimize-summary", Static).update(f"No plan: {message.reason}")
         self.query_one("#optimize-hint", Static).update("esc: close")
+
+    def action_move_cursor(self, step: int) -> None:
+        table = self.query_one(DataTable)
+        if table.display and table.row_count:
+            table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
 
     def action_reject(self) -> None:
         if self._applying:
