@@ -1,4 +1,4 @@
-"""Exit codes of the CLI (DESIGN.md). Scripts rely on them: never renumber."""
+"""Exit codes of the CLI (docs/exit-codes.md). Scripts rely on them: never renumber."""
 
 OK = 0
 FAILED = 1  # message on stderr, nothing half-written

@@ -49,7 +49,7 @@ class FileFormat(StrEnum):
     JSONL = "jsonl"
 
 
-# The import schemas' columns, in their documented order (DESIGN.md): the contract with ops scripts.
+# The import schemas' columns, in their documented order (docs/import-files.md): the contract with ops scripts.
 IMPORT_COLUMNS: dict[ImportKind, tuple[str, ...]] = {
     ImportKind.TECHNICIANS: (
         "ref", "name", "skills", "home_lat", "home_lon", "shift_start", "shift_end", "break_start",

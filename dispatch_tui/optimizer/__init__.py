@@ -1,1 +1,1 @@
-"""The planning optimizer (issue: optimizer). The only package that may import ortools."""
+"""The planning optimizer (re-plans a day: `dispatch optimize`). The only package that may import ortools."""

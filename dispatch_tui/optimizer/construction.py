@@ -1,7 +1,7 @@
 """An own first plan: regret insertion, priority class by priority class, seeded.
 
 OR-Tools' own first-solution strategies either find nothing on big, tight days or spread the work thin
-(the issue measured 170 of 200 technicians used at 2,000 jobs). This builds routes the way a dispatcher
+(measured: 170 of 200 technicians used at 2,000 jobs). This builds routes the way a dispatcher
 would: emergencies first; within a priority, the job that would lose most by waiting (largest regret:
 the gap between its best and second-best technician) goes first, into its cheapest feasible place.
 A seed adds a little noise to the costs, so that different seeds give different, repeatable plans.

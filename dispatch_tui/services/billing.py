@@ -1,6 +1,6 @@
 """From finished visits to invoice lines: rates, billed time, parts, tax; the billing export's marks.
 
-The rules (issue 6), per finished visit:
+The rules, per finished visit:
 
 - work minutes = on_site → completed, from the audit events (a started minute counts: 15 min 20 s is 16);
 - billed minutes = work rounded UP to the next 15 (1 → 15, 15 → 15, 16 → 30);

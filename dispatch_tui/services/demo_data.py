@@ -2,7 +2,7 @@
 
 Vellmont is fictional: six neighbourhoods within ~8 km of a centre, households and small businesses
 clustered around them, a dozen technicians with realistic skill mixes and one day of service requests.
-The rows use exactly the import columns of DESIGN.md ("Import files"), values as CSV strings, so the
+The rows use exactly the import columns of docs/import-files.md, values as CSV strings, so the
 files this writes go through the ordinary import. The same spec always gives byte-identical files.
 """
 

@@ -1,6 +1,6 @@
 """A job's status after it is planned: dispatched, en route, on site, completed; on hold or cancelled.
 
-Only the transitions of DESIGN.md's "Job lifecycle" are legal: scheduled → dispatched → en_route →
+Only the transitions of docs/lifecycle.md are legal: scheduled → dispatched → en_route →
 on_site → completed | needs_follow_up, and on_hold or cancelled from any open state. (new → scheduled
 happens by assigning the job, never by setting a status.) Each change is an audit event and a version
 bump, like every other write. Holding or cancelling a job that has not started takes it off its

@@ -1,6 +1,6 @@
 """Read models for scripts and screens: jobs and technicians as plain dicts.
 
-The keys are the import columns (DESIGN.md) plus ``status``, ``actual_start`` and ``actual_end`` (when
+The keys are the import columns (docs/import-files.md) plus ``status``, ``actual_start`` and ``actual_end`` (when
 the visit really began and ended, from the audit trail: ``actual_times``; null until known) and, for a
 placed job, ``technician_ref``, ``start`` and ``end`` (the plan), so that what a script reads matches what
 it imports. Times are local ISO 8601.

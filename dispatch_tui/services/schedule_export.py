@@ -1,6 +1,6 @@
 """A day's plan as data: routes with their breaks and drives, and the jobs left unassigned, with reasons.
 
-The JSON shape is the contract in DESIGN.md ("Schedule export"). Technicians leave home just in time for
+The JSON shape is the contract in docs/schedule-json.md. Technicians leave home just in time for
 their first visit and drive on as soon as a visit ends (waiting, if any, happens on arrival); the break
 sits where the rules place it (``scheduling.break_slot``), and a drive that overlaps it starts after it.
 """

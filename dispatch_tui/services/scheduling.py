@@ -26,7 +26,7 @@ from dispatch_tui.localtime import local_day_bounds
 Point = tuple[float, float]
 Travel = Callable[[Point, Point], int]
 
-BREAK_SLIDE_MINUTES = 90  # DESIGN.md: a break starts within [break_start, break_start + 90 min]
+BREAK_SLIDE_MINUTES = 90  # docs/import-files.md: a break starts within [break_start, break_start + 90 min]
 
 
 @dataclass(frozen=True)

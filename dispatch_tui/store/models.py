@@ -35,7 +35,7 @@ class Customer(SQLModel, table=True):
     name: str = Field(max_length=200)
     phone: str = Field(default="", max_length=64)
     email: str = Field(default="", max_length=200)
-    # Name of the contract / rate card; the billing issue turns this into a reference.
+    # Name of the contract / rate card; rate cards are matched by this name.
     contract: str | None = Field(default=None, max_length=100)
 
 

@@ -48,7 +48,7 @@ def cache_key(p: Point) -> Point:
 
 
 class HaversineModel:
-    """The default model (DESIGN.md): ``ceil(haversine_km * road_factor / speed_kmh * 60)``, no network."""
+    """The default model (README: Travel times): ``ceil(haversine_km * road_factor / speed_kmh * 60)``, no network."""
 
     def __init__(self, road_factor: float = DEFAULT_ROAD_FACTOR, speed_kmh: float = DEFAULT_SPEED_KMH) -> None:
         if road_factor <= 0:

@@ -1,1 +1,1 @@
-"""The Textual console (issue: the dispatcher console). Textual is imported only under this package."""
+"""The Textual console (the dispatcher's board). Textual is imported only under this package."""

@@ -96,7 +96,7 @@ def test_a_store_locked_by_another_writer_fails_cleanly_and_writes_nothing(tmp_p
 
 
 def test_plan_a_job_from_the_shell(tmp_path: Path) -> None:
-    """candidates -> assign the best -> schedule JSON, as an ops script would; exit codes per DESIGN.md."""
+    """candidates -> assign the best -> schedule JSON, as an ops script would; exit codes per docs/exit-codes.md."""
     db, files = str(tmp_path / "store.db"), sample_files(tmp_path)
     for kind in KINDS:
         assert run("--db", db, "import", kind, str(files / f"{kind}.csv")).returncode == 0

@@ -1,7 +1,7 @@
 """Property: any sequence of accepted assign/move/unassign leaves days that an independent checker accepts.
 
-The checker (tests/checker.py) is written from the rules (DESIGN.md and the scheduling issue), with its
-own travel formula; it shares no code with dispatch_tui.services.scheduling.
+The checker (tests/checker.py) is written from the rules (the README's planning rules and
+docs/import-files.md), with its own travel formula; it shares no code with dispatch_tui.services.scheduling.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The demo city generator: deterministic, and shaped exactly like the import files of DESIGN.md."""
+"""The demo city generator: deterministic, and shaped exactly like the import files of docs/import-files.md."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from dispatch_tui.services.demo_data import DemoData, DemoSpec, generate_demo, write_demo_files
 from tests.clock import DAY
 
-# Spelled out from DESIGN.md "Import files", in that order, on purpose not imported from the module.
+# Spelled out from docs/import-files.md, in that order, on purpose not imported from the module.
 COLUMNS = {
     "technicians": [
         "ref",

@@ -18,7 +18,7 @@ from tests.unit.workdata import AFTER, DAY, at, call, load, travel
 
 ALL = ("new", "scheduled", "dispatched", "en_route", "on_site", "completed", "needs_follow_up", "on_hold",
        "cancelled")  # fmt: skip
-# DESIGN.md's lifecycle, written out by hand: from → the statuses it may become.
+# docs/lifecycle.md, written out by hand: from → the statuses it may become.
 LEGAL = {
     "new": {"on_hold", "cancelled"},
     "scheduled": {"dispatched", "on_hold", "cancelled"},

@@ -1,4 +1,4 @@
-"""The default travel model (DESIGN.md "Time, places, travel"), checked against hand-computed values."""
+"""The default travel model (README "Travel times"), checked against hand-computed values."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The travel model interface and its default, the straight-line model (DESIGN.md "Time, places, travel")."""
+"""The travel model interface and its default, the straight-line model (README "Travel times")."""
 
 from __future__ import annotations
 

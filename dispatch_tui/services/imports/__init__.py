@@ -1,4 +1,4 @@
-"""Batch import of technicians, customers, requests, absences, rates and parts (schemas in DESIGN.md).
+"""Batch import of technicians, customers, requests, absences, rates and parts (columns in docs/import-files.md).
 
 A file lands whole or not at all: every row is validated and every reference resolved before anything
 is written, all in one transaction; any problem raises ``ImportRejected`` with every ``RowError``.

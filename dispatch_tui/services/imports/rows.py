@@ -1,4 +1,4 @@
-"""The import schemas of DESIGN.md: which columns each kind has, how each value is read, and the checks
+"""The import schemas (docs/import-files.md): which columns each kind has, how each value is read, and the checks
 that span columns. A record becomes a typed row or a list of ``RowError``s saying what to fix."""
 
 from __future__ import annotations
