@@ -178,7 +178,7 @@ def solve_ours(problem: Problem, limit: float, seed: int, workers: int | None) -
     wall = time.perf_counter() - started
     routes = [[(visit.task, visit.start) for visit in route] for route in solution.routes]
     routes += [[] for _ in range(len(problem.vehicles) - len(routes))]
-    notes = [] if solution.status in ("feasible", "optimal") else [f"status {solution.status}"]
+    notes = [] if solution.ok else [f"status {solution.status}"]
     return Plan(routes, wall, notes)
 
 

@@ -233,7 +233,7 @@ def solve_ours(inst: Instance, limit: float, solve: Any) -> tuple[list[list[int]
     solution = solve(problem, time_limit_s=limit, seed=SEED)
     wall = time.perf_counter() - started
     routes = [[tasks[visit.task].location for visit in route] for route in solution.routes]
-    notes = [] if solution.status in ("feasible", "optimal") else [f"status {solution.status}"]
+    notes = [] if solution.ok else [f"status {solution.status}"]
     if solution.dropped:
         notes.append(f"dropped {len(solution.dropped)} tasks")
     return routes, wall, notes

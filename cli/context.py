@@ -51,12 +51,9 @@ class AppContext:
     @property
     def actor(self) -> str:
         """Who the audit trail names for changes made from this shell."""
-        import getpass
+        from dispatch_tui.actor import current_user
 
-        try:
-            return getpass.getuser()
-        except (KeyError, OSError):
-            return "unknown"
+        return current_user()
 
     def engine(self, db: str | None = None, *, create: bool = False) -> Engine:
         """The engine for the store, checked to be at this version's schema.

@@ -6,8 +6,6 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -19,8 +17,10 @@ from cli.output import fail, print_json, stderr, stdout
 from dispatch_tui import clock
 
 if TYPE_CHECKING:
+    from datetime import date
     from zoneinfo import ZoneInfo
 
+    from dispatch_tui.optimizer.problem import Solution
     from dispatch_tui.services.optimize import Built, Report
 
 T = TypeVar("T")
@@ -89,28 +89,23 @@ def optimize(
     first = parse_day(day, zone)
     now = clock.now()  # today's past is history: nothing is planned into it
     engine = context.engine()
-    results: list[tuple[Built, Report]] = []
+
+    def run_solve(the_day: date, solve: Callable[[], Solution]) -> Solution:
+        with solving(f"optimizing {the_day}", time_limit) as wait:
+            return wait(solve)
+
     try:
         with exclusive(engine.url.render_as_string(hide_password=False)), Session(engine) as session:
-            matrix = travel_model(context.settings, engine).matrix
-            travel = point_travel(context.settings, engine)
-            for offset in range(days):
-                the_day = first + timedelta(days=offset)
-                built = planner.build(session, the_day, zone, matrix, policy, now=now)
-                with solving(f"optimizing {the_day}", time_limit) as wait:
-                    solution = wait(partial(planner.solve, built, time_limit_s=time_limit, seed=seed))
-                if solution.status not in ("feasible", "optimal"):
-                    fail(f"the optimizer found no plan for {the_day} ({solution.status}); nothing changed",
-                         exit_codes.FAILED)  # fmt: skip
-                report = planner.diff(built, solution, the_day)
-                if apply:  # each day's plan lands before the next day is built from the store
-                    planner.apply(session, built, report, zone, travel)
-                    session.flush()
-                results.append((built, report))
+            results = planner.optimize_days(
+                session, first, days, zone, travel_model(settings, engine).matrix, policy, time_limit_s=time_limit,
+                seed=seed, now=now, write_with=point_travel(settings, engine) if apply else None, run_solve=run_solve,
+            )  # fmt: skip
             if apply:
                 session.commit()
     except Busy as busy:
         fail(str(busy), exit_codes.BUSY)
+    except planner.NoPlan as none:
+        fail(f"{none}; nothing changed", exit_codes.FAILED)
     for _, report in results:
         for line in report.skipped:
             stderr.print(f"skipped: {line}", highlight=False, markup=False)

@@ -71,6 +71,11 @@ class Solution:
     returns: tuple[int, ...] = field(default=())  # when each vehicle is back at its end location
     objective: int | None = None  # the solver's objective (travel, drops, moves, overtime); None: no plan
 
+    @property
+    def ok(self) -> bool:
+        """A plan was found (proved optimal, or the best within the time limit)."""
+        return self.status in ("optimal", "feasible")
+
     def overtime(self, problem: Problem) -> int:
         """Units worked after shift ends, over all vehicles that went out."""
         return sum(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from itertools import pairwise
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -307,6 +308,44 @@ def apply(session: Session, built: Built, report: Report, zone: ZoneInfo, travel
     for ref, when in touched.items():
         retravel(session, techs[ref], when, zone, travel)
     return report
+
+
+class NoPlan(Exception):
+    """The solver found no plan for a day: nothing of that run was written."""
+
+
+def optimize_days(
+    session: Session,
+    first: date,
+    days: int,
+    zone: ZoneInfo,
+    matrix: Matrix,
+    policy: Policy,
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+    now: datetime | None = None,
+    write_with: Travel | None = None,
+    run_solve: Callable[[date, Callable[[], Solution]], Solution] | None = None,
+) -> list[tuple[Built, Report]]:
+    """The optimize pipeline, for `dispatch optimize` and the console's preview alike: for each day in
+    turn, build → solve → check → diff, and with ``write_with`` (the travel model) apply it in
+    ``session`` before the next day is built from the store. The caller holds the run lock when writing,
+    and commits. ``run_solve(day, solve)`` may wrap each solve (a progress bar). Raises ``NoPlan``."""
+    results: list[tuple[Built, Report]] = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        built = build(session, day, zone, matrix, policy, now=now)
+        solve_it = partial(solve, built, time_limit_s=time_limit_s, seed=seed)
+        solution = run_solve(day, solve_it) if run_solve else solve_it()
+        if not solution.ok:
+            raise NoPlan(f"the optimizer found no plan for {day} ({solution.status})")
+        report = diff(built, solution, day)
+        if write_with is not None:
+            apply(session, built, report, zone, write_with)
+            session.flush()
+        results.append((built, report))
+    return results
 
 
 def techs_ref(session: Session, appointment: Appointment) -> str:

@@ -42,16 +42,15 @@ def preview_day(
     from dispatch_tui.store import make_engine
 
     settings = Settings(**settings_fields)
-    engine = make_engine(settings.db)
+    engine = make_engine(settings.db, create=False)
     try:
         with Session(engine) as session:
             policy = planner.Policy.from_settings(settings)
-            matrix = travel_model(settings, engine).matrix
-            built = planner.build(session, day, settings.zone, matrix, policy, now=now)
-        solution = planner.solve(built, time_limit_s=time_limit_s)
-        if solution.status not in ("feasible", "optimal"):
-            raise PreviewFailed(f"the optimizer found no plan for {day} ({solution.status})")
-        return built, planner.diff(built, solution, day)
+            [result] = planner.optimize_days(session, day, 1, settings.zone, travel_model(settings, engine).matrix,
+                                             policy, time_limit_s=time_limit_s, now=now)  # fmt: skip
+            return result
+    except planner.NoPlan as none:
+        raise PreviewFailed(str(none)) from None
     finally:
         engine.dispose()
 

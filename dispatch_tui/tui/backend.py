@@ -6,12 +6,13 @@ SQLAlchemy and the services are imported on first use, so the first frame does n
 
 from __future__ import annotations
 
-import getpass
 import threading
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+
+from dispatch_tui.actor import current_user
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -25,13 +26,6 @@ if TYPE_CHECKING:
     from dispatch_tui.services.change_feed import ChangeFeed
     from dispatch_tui.services.feedback import Rated
     from dispatch_tui.services.lateness import LateList
-
-
-def current_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 class Backend:
