@@ -15,6 +15,7 @@ from cli import exit_codes
 from cli.context import app_context
 from cli.output import fail, print_json, stderr, stdout
 from dispatch_tui import clock
+from dispatch_tui.domain import ChangeKind
 
 if TYPE_CHECKING:
     from datetime import date
@@ -156,8 +157,8 @@ def _summary(built: Built, report: Report, zone: ZoneInfo, applied: bool) -> dic
         "travel_minutes": report.after.travel, "travel_minutes_before": report.before.travel,
         "overtime_minutes": report.after.overtime, "overtime_minutes_before": report.before.overtime,
         "lateness_minutes": report.after.lateness, "lateness_minutes_before": report.before.lateness,
-        "moved": report.moved, "retimed": report.count("retime"),
-        "added": report.count("add"), "dropped": report.count("drop"),
+        "moved": report.moved, "retimed": report.count(ChangeKind.RETIME),
+        "added": report.count(ChangeKind.ADD), "dropped": report.count(ChangeKind.DROP),
         "solve_seconds": round(report.solve_seconds, 2), "skipped": report.skipped,
         "changes": [
             {"job_ref": c.job_ref, "kind": c.kind,

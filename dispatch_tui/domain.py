@@ -34,6 +34,30 @@ class AppointmentOrigin(StrEnum):
     OPTIMIZER = "optimizer"
 
 
+class AlertKind(StrEnum):
+    """What the board alerts on (the notices' titles, with spaces for the underscores)."""
+
+    WINDOW_AT_RISK = "window_at_risk"  # a planned visit cannot reach its window any more
+    PAST_DUE = "past_due"  # queued work waiting past its due time
+    RUNNING_LATE = "running_late"  # a technician behind plan (``services.lateness``)
+    # A planned visit that no longer keeps the job's promise (``services.promises``):
+    OUTSIDE_WINDOW = "outside_window"
+    DURATION_CHANGED = "duration_changed"
+    SKILL_MISSING = "skill_missing"
+
+
+BROKEN_PROMISES = (AlertKind.OUTSIDE_WINDOW, AlertKind.DURATION_CHANGED, AlertKind.SKILL_MISSING)
+
+
+class ChangeKind(StrEnum):
+    """What the optimizer does to a job's visit."""
+
+    ADD = "add"  # from the queue onto a day
+    MOVE = "move"  # to another technician
+    RETIME = "retime"  # same technician, another time
+    DROP = "drop"  # back to the queue
+
+
 class ImportKind(StrEnum):
     TECHNICIANS = "technicians"
     CUSTOMERS = "customers"

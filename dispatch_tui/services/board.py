@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, text
 from sqlmodel import Session, col
 
-from dispatch_tui.domain import JobSource, JobStatus
+from dispatch_tui.domain import AlertKind, JobSource, JobStatus
 from dispatch_tui.services.actual_times import actual_span, actual_times
 from dispatch_tui.services.day_plan import load_day
 from dispatch_tui.services.lateness import LATE_GRACE_MINUTES, late_list, project_plan
@@ -182,7 +182,7 @@ class Grid:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    kind: str  # "window_at_risk", "past_due", "running_late", or a broken promise: "outside_window"…
+    kind: AlertKind
     subject: str  # the job's or the technician's ref
     message: str
 
@@ -219,20 +219,20 @@ class Board:
 
     def alerts(self) -> Iterator[Alert]:
         """Every alert, worded as they come: requests past due, then windows at risk, then the plan's."""
-        for kind in ("past_due", "window_at_risk"):
+        for kind in (AlertKind.PAST_DUE, AlertKind.WINDOW_AT_RISK):
             for row in self.requests:
-                if row.past_due if kind == "past_due" else row.window_at_risk:
+                if row.past_due if kind == AlertKind.PAST_DUE else row.window_at_risk:
                     yield from (alert for alert in request_alerts(row, self.zone, self.now) if alert.kind == kind)
         yield from self.plan_alerts
 
-    def alert_keys(self) -> set[tuple[str, str]]:
+    def alert_keys(self) -> set[tuple[AlertKind, str]]:
         """(kind, subject) of every alert, without wording any: for telling new alerts from known ones."""
         keys = {(alert.kind, alert.subject) for alert in self.plan_alerts}
         for row in self.requests:
             if row.past_due:
-                keys.add(("past_due", row.ref))
+                keys.add((AlertKind.PAST_DUE, row.ref))
             if row.window_at_risk:
-                keys.add(("window_at_risk", row.ref))
+                keys.add((AlertKind.WINDOW_AT_RISK, row.ref))
         return keys
 
     def alerts_for(self, ref: str) -> list[Alert]:
@@ -494,10 +494,10 @@ def request_alerts(row: RequestRow, zone: ZoneInfo, now: datetime) -> list[Alert
     """A waiting request's alerts: past its due time, or its window closing within the hour unassigned."""
     found = []
     if row.past_due:
-        found.append(Alert("past_due", row.ref, f"{row.ref} waits past its due time ({_clock(row.due, zone)})"))
+        found.append(Alert(AlertKind.PAST_DUE, row.ref, f"{row.ref} waits past its due time ({_clock(row.due, zone)})"))
     if row.window_at_risk:
         found.append(
-            Alert("window_at_risk", row.ref,
+            Alert(AlertKind.WINDOW_AT_RISK, row.ref,
                   f"{row.ref} is unassigned and its window closes at {_clock(row.window_end, zone)}")
         )  # fmt: skip
     return found
@@ -537,10 +537,10 @@ def plan_alerts(
         query = query.where(col(Technician.ref).in_(list(tech_refs)))
     for ref, status, w_end, drive, tech_name in session.execute(query):
         if status in PLANNED_NOT_STARTED and now + timedelta(minutes=drive) > w_end:
-            found.append(Alert("window_at_risk", ref, f"{ref}: {tech_name} cannot reach it before "
+            found.append(Alert(AlertKind.WINDOW_AT_RISK, ref, f"{ref}: {tech_name} cannot reach it before "
                                                      f"{_clock(w_end, zone)} without leaving now"))  # fmt: skip
         elif status == JobStatus.EN_ROUTE.value and now > w_end:
-            found.append(Alert("window_at_risk", ref, f"{ref}: {tech_name} is still driving; window closed "
+            found.append(Alert(AlertKind.WINDOW_AT_RISK, ref, f"{ref}: {tech_name} is still driving; window closed "
                                                      f"{_clock(w_end, zone)}"))  # fmt: skip
     promises = broken_promises(session, zone, tech_refs=tech_refs, since=now - timedelta(days=1))
     found += [Alert(promise.kind, promise.job_ref, promise.message) for promise in promises]
@@ -548,7 +548,7 @@ def plan_alerts(
         message = f"{tech.name} is running late ({tech.behind_minutes} min behind plan): {tech.reason}"
         if tech.missed:
             message += f"; will miss the window of {', '.join(v.job_ref for v in tech.missed)}"
-        found.append(Alert("running_late", tech.technician_ref, message))
+        found.append(Alert(AlertKind.RUNNING_LATE, tech.technician_ref, message))
     return found
 
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from dispatch_tui.domain import AppointmentOrigin, JobStatus
+from dispatch_tui.domain import AppointmentOrigin, ChangeKind, JobStatus
 from dispatch_tui.optimizer.problem import Problem, Solution, Task, Vehicle
 from dispatch_tui.services.assignment import bump_version, retravel
 from dispatch_tui.services.day_plan import DayPlan, job_spec, load_day
@@ -94,7 +94,7 @@ class Built:
 @dataclass(frozen=True)
 class Change:
     job_ref: str
-    kind: str  # "add", "move" (another technician), "retime" (same technician, other time), "drop"
+    kind: ChangeKind
     before: Placement | None
     after: Placement | None
 
@@ -111,12 +111,12 @@ class Report:
     changes: list[Change]
     skipped: list[str] = field(default_factory=list)  # changed by someone else during the solve
 
-    def count(self, kind: str) -> int:
+    def count(self, kind: ChangeKind) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
 
     @property
     def moved(self) -> int:
-        return self.count("move")
+        return self.count(ChangeKind.MOVE)
 
 
 def build(
@@ -250,11 +250,11 @@ def diff(built: Built, solution: Solution, day: date) -> Report:
     for t, job in enumerate(built.jobs):
         new = after.get(t)
         if job.before is None and new is not None:
-            changes.append(Change(job.ref, "add", None, new))
+            changes.append(Change(job.ref, ChangeKind.ADD, None, new))
         elif job.before is not None and new is None:
-            changes.append(Change(job.ref, "drop", job.before, None))
+            changes.append(Change(job.ref, ChangeKind.DROP, job.before, None))
         elif job.before is not None and new is not None and job.before != new:
-            kind = "move" if job.before.tech_ref != new.tech_ref else "retime"
+            kind = ChangeKind.MOVE if job.before.tech_ref != new.tech_ref else ChangeKind.RETIME
             changes.append(Change(job.ref, kind, job.before, new))
     return Report(
         day=day, status=solution.status, assigned=len(after), unassigned=len(solution.dropped),

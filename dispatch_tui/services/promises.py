@@ -23,16 +23,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, select
 from sqlmodel import Session, col
 
-from dispatch_tui.domain import JobStatus
+from dispatch_tui.domain import BROKEN_PROMISES, AlertKind, JobStatus
 from dispatch_tui.store.models import Appointment, Job, Skill, Technician, TechnicianSkill
 
 CHECKED = (JobStatus.SCHEDULED.value, JobStatus.DISPATCHED.value, JobStatus.EN_ROUTE.value)
-KINDS = ("outside_window", "duration_changed", "skill_missing")
+KINDS = BROKEN_PROMISES
 
 
 @dataclass(frozen=True, slots=True)
 class BrokenPromise:
-    kind: str  # one of KINDS
+    kind: AlertKind  # one of KINDS
     job_ref: str
     technician_ref: str
     start: datetime  # the visit as planned
@@ -83,14 +83,14 @@ def broken_promises(
         if not w_start <= start <= w_end:
             window = f"{_when(w_start, start, zone)}–{_when(w_end, start, zone)}"
             message = f"{ref}: visit at {_clock(start, zone)} is outside its window {window}"
-            found.append(BrokenPromise("outside_window", ref, tech_ref, start, message))
+            found.append(BrokenPromise(AlertKind.OUTSIDE_WINDOW, ref, tech_ref, start, message))
         planned = int((end - start).total_seconds() // 60)
         if duration > planned:
             message = f"{ref}: {planned} min are planned at {_clock(start, zone)}, the job now takes {duration} min"
-            found.append(BrokenPromise("duration_changed", ref, tech_ref, start, message))
+            found.append(BrokenPromise(AlertKind.DURATION_CHANGED, ref, tech_ref, start, message))
         if not skilled:
             message = f"{ref}: {tech_name} ({tech_ref}) does not have skill {skill}, which the job now needs"
-            found.append(BrokenPromise("skill_missing", ref, tech_ref, start, message))
+            found.append(BrokenPromise(AlertKind.SKILL_MISSING, ref, tech_ref, start, message))
     return found
 
 

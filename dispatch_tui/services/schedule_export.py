@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from dispatch_tui.domain import JobStatus
+from dispatch_tui.domain import AlertKind, JobStatus
 from dispatch_tui.localtime import local_iso
 from dispatch_tui.services.actual_times import Actual, actual_times
 from dispatch_tui.services.candidates import still_open, why_unplaceable, window_text
@@ -158,7 +158,7 @@ def _route(
                 end=frame.instant(visit.end), travel_minutes=drive, locked=visit.locked, skill=skill,
                 customer=customer, address=address, description=description,
                 broken_promises=tuple(p.message for p in promises),
-                outside_window=any(p.kind == "outside_window" for p in promises),
+                outside_window=any(p.kind == AlertKind.OUTSIDE_WINDOW for p in promises),
                 actual_start=known.start if known else None, actual_end=known.end if known else None,
             )
         )  # fmt: skip

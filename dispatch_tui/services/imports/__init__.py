@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from dispatch_tui.domain import AlertKind
 from dispatch_tui.services.imports.reading import FileFormat, RowError, decode, format_from_path, read_records
 from dispatch_tui.services.imports.rows import (
     KEY_COLUMN,
@@ -108,7 +109,7 @@ def _broken_promises(session: Session, kind: ImportKind, counts: Counts, zone: Z
         return tuple(broken_promises(session, zone, job_refs=counts.updated_refs))
     if kind is ImportKind.TECHNICIANS:
         found = broken_promises(session, zone, tech_refs=counts.updated_refs)
-        return tuple(promise for promise in found if promise.kind == "skill_missing")
+        return tuple(promise for promise in found if promise.kind == AlertKind.SKILL_MISSING)
     return ()
 
 

@@ -18,6 +18,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
+from dispatch_tui.domain import ChangeKind
+
 if TYPE_CHECKING:
     from dispatch_tui.config import Settings
     from dispatch_tui.services.optimize import Built, Change, Report
@@ -118,8 +120,9 @@ class OptimizeScreen(ModalScreen[str | None]):
             table.add_row(_tech(change), change.job_ref, change.kind, before, after)
         table.display = bool(self.rows)
         summary = (
-            f"{len(report.changes)} changes: {report.count('add')} added, {report.count('move')} moved, "
-            f"{report.count('retime')} retimed, {report.count('drop')} dropped · {report.assigned} planned, "
+            f"{len(report.changes)} changes: {report.count(ChangeKind.ADD)} added, {report.moved} moved, "
+            f"{report.count(ChangeKind.RETIME)} retimed, {report.count(ChangeKind.DROP)} dropped · "
+            f"{report.assigned} planned, "
             f"{report.unassigned} left · driving {report.before.travel} → {report.after.travel} min"
         )
         self.query_one("#optimize-summary", Static).update(
