@@ -64,28 +64,17 @@ def candidates(
 
 def _say_why_nobody(context, job: str, first, days: int) -> None:  # type: ignore[no-untyped-def]
     """Nobody can take it: why, day by day (the same reasons as `dispatch schedule`), and what to do."""
-    from datetime import timedelta
-
-    from sqlmodel import Session, select
+    from sqlmodel import Session
 
     from dispatch_tui.services.candidates import why_no_candidates
     from dispatch_tui.services.travel import point_travel
-    from dispatch_tui.store.models import Job
 
-    zone = context.settings.zone
     engine = context.engine()
-    now = clock.now()
     with Session(engine) as session:
-        reasons = why_no_candidates(session, job, zone=zone, travel=point_travel(context.settings, engine),
-                                    day=first, days=days, now=now)  # fmt: skip
-        found = session.exec(select(Job).where(Job.ref == job)).one()
-        window_end = found.window_end
-        searched_to = (first or found.window_start.astimezone(zone).date()) + timedelta(days=days)
+        nobody = why_no_candidates(session, job, zone=context.settings.zone, day=first, days=days,
+                                   travel=point_travel(context.settings, engine), now=clock.now())  # fmt: skip
     stdout.print(f"no technician can take {job} then:", highlight=False)
-    for reason in reasons:
+    for reason in nobody.reasons:
         stdout.print(f"  {reason}", highlight=False, markup=False)
-    if window_end <= now:
-        stdout.print("its promised window has passed: agree a new one with the customer and import the request "
-                     "with it (dispatch import requests FILE)", highlight=False)  # fmt: skip
-    elif window_end.astimezone(zone).date() >= searched_to:
-        stdout.print("its window goes on after the days tried: try more --days or a later --date", highlight=False)
+    if nobody.advice:
+        stdout.print(nobody.advice, highlight=False, markup=False)

@@ -92,6 +92,10 @@ IMPORT_COLUMNS: dict[ImportKind, tuple[str, ...]] = {
 
 # A visit has ended: these are billed, rated and counted as finished.
 FINISHED = (JobStatus.COMPLETED, JobStatus.NEEDS_FOLLOW_UP)
+# A planned visit not yet begun: what move, unassign and the optimizer may change.
+MOVABLE = (JobStatus.SCHEDULED, JobStatus.DISPATCHED)
+# Under way or about to be: what "job complete" closes in one action.
+STARTED = (JobStatus.DISPATCHED, JobStatus.EN_ROUTE, JobStatus.ON_SITE)
 
 # A rate card line for customers without a contract, and for any skill.
 NO_CONTRACT = "none"

@@ -19,10 +19,9 @@ from itertools import groupby
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from dispatch_tui.domain import JobStatus
+from dispatch_tui.domain import FINISHED, JobStatus
 from dispatch_tui.store.models import Appointment, Job, JobEvent
 
-FINISHED = (JobStatus.COMPLETED.value, JobStatus.NEEDS_FOLLOW_UP.value)
 KNOWN = (JobStatus.ON_SITE.value, *FINISHED)  # the statuses whose actual times the trail holds
 CHUNK = 5_000  # refs per query: well inside SQLite's (32,766) and PostgreSQL's bound-parameter limits
 

@@ -26,7 +26,7 @@ from sqlmodel import Session, col
 from dispatch_tui.domain import AlertKind, JobSource, JobStatus
 from dispatch_tui.services.actual_times import actual_span, actual_times
 from dispatch_tui.services.day_plan import load_day
-from dispatch_tui.services.lateness import LATE_GRACE_MINUTES, late_list, project_plan
+from dispatch_tui.services.lateness import LATE_GRACE_MINUTES, TechProjection, late_list, project_plan, running_late
 from dispatch_tui.services.promises import broken_promises
 from dispatch_tui.services.queries import list_technicians
 from dispatch_tui.services.scheduling import DayFrame, Travel, break_slot
@@ -39,10 +39,11 @@ from dispatch_tui.store.models import (
     Skill,
     Technician,
 )
-from dispatch_tui.travel.haversine import travel_minutes
+from dispatch_tui.travel.model import HaversineModel
 
 QUEUED = (JobStatus.NEW.value, JobStatus.ON_HOLD.value)  # unscheduled work: the requests queue
 PLANNED_NOT_STARTED = (JobStatus.SCHEDULED.value, JobStatus.DISPATCHED.value)
+STRAIGHT_LINE = HaversineModel().minutes  # the default travel model, for callers without a configured one
 DUE_SOON_MINUTES = 60  # a queued job whose due time is this close is shown as urgent
 
 
@@ -174,6 +175,9 @@ class Grid:
     frame: DayFrame
     rows: list[GridRow]
     now_minute: int | None  # None when now is not on this day
+    # Each technician's day projected from the live statuses (``lateness``): the blocks' projected times,
+    # and today's running-late alerts when the grid shows today (read once for both).
+    projections: dict[str, TechProjection] = field(default_factory=dict)
 
     @property
     def day(self) -> date:
@@ -435,9 +439,10 @@ def grid(
     if tech_refs is not None:
         query = query.where(col(Appointment.technician_id).in_(list(plan.tech_ids.values())))
     extras = {ref: rest for ref, *rest in session.execute(query)}
+    projections = project_plan(session, plan, now, travel)
     projected = {
         visit.job_ref: (frame.minute(visit.projected_start), frame.minute(visit.projected_end))
-        for projection in project_plan(session, plan, now, travel).values()
+        for projection in projections.values()
         for visit in projection.visits
         if visit.delay_minutes >= LATE_GRACE_MINUTES
     }
@@ -468,7 +473,7 @@ def grid(
             )
         )  # fmt: skip
     now_minute = frame.minute(now)
-    return Grid(frame, rows, now_minute if 0 <= now_minute < frame.length else None)
+    return Grid(frame, rows, now_minute if 0 <= now_minute < frame.length else None, projections)
 
 
 def technicians(
@@ -503,23 +508,19 @@ def request_alerts(row: RequestRow, zone: ZoneInfo, now: datetime) -> list[Alert
     return found
 
 
-def straight_line(a: tuple[float, float], b: tuple[float, float]) -> int:
-    """The straight-line travel model with its default speeds, for callers without a configured one."""
-    return travel_minutes(a[0], a[1], b[0], b[1])
-
-
 def plan_alerts(
     session: Session,
     zone: ZoneInfo,
     now: datetime,
     *,
     tech_refs: Collection[str] | None = None,
-    travel: Travel = straight_line,
+    travel: Travel = STRAIGHT_LINE,
+    today: Grid | None = None,
 ) -> list[Alert]:
     """Planned work whose promised window is at risk, technicians running behind their plan today
     (``lateness``), and visits from yesterday on that no longer keep their promise (``promises``: outside
     the window, too short, a skill missing); only ``tech_refs``' when given. Windows at risk are read for
-    visits within a day of ``now``."""
+    visits within a day of ``now``. ``today``: the grid of the same technicians, when it shows today."""
     found: list[Alert] = []
     query = (
         select(
@@ -544,7 +545,12 @@ def plan_alerts(
                                                      f"{_clock(w_end, zone)}"))  # fmt: skip
     promises = broken_promises(session, zone, tech_refs=tech_refs, since=now - timedelta(days=1))
     found += [Alert(promise.kind, promise.job_ref, promise.message) for promise in promises]
-    for tech in late_list(session, now.astimezone(zone).date(), zone, now, travel, tech_refs=tech_refs).technicians:
+    local_today = now.astimezone(zone).date()
+    if today is not None and today.day == local_today:  # the grid of today has them already
+        late = running_late(today.projections)
+    else:
+        late = late_list(session, local_today, zone, now, travel, tech_refs=tech_refs).technicians
+    for tech in late:
         message = f"{tech.name} is running late ({tech.behind_minutes} min behind plan): {tech.reason}"
         if tech.missed:
             message += f"; will miss the window of {', '.join(v.job_ref for v in tech.missed)}"
@@ -553,7 +559,7 @@ def plan_alerts(
 
 
 def alerts(
-    session: Session, zone: ZoneInfo, now: datetime, queue: list[RequestRow], travel: Travel = straight_line
+    session: Session, zone: ZoneInfo, now: datetime, queue: list[RequestRow], travel: Travel = STRAIGHT_LINE
 ) -> list[Alert]:
     """Promised windows at risk, queued work past its due time, technicians running behind their plan."""
     board = Board(now, zone, queue, [], Grid(DayFrame(now.astimezone(zone).date(), zone), [], None),
@@ -584,7 +590,8 @@ def load_board(
         on_first_page(Board(now, zone, page, team, day_grid, [], token, waiting=waiting, partial=True))
     queue = requests_queue(session, now, flt)
     skills = list(session.scalars(select(col(Skill.name)).order_by(col(Skill.name))))
-    return Board(now, zone, queue, team, day_grid, plan_alerts(session, zone, now, travel=travel), token, skills)
+    alerts = plan_alerts(session, zone, now, travel=travel, today=day_grid)
+    return Board(now, zone, queue, team, day_grid, alerts, token, skills)
 
 
 def load_patch(
@@ -608,7 +615,7 @@ def load_patch(
         requests_queue(session, now, flt, refs=job_refs),
         {ref: by_ref.get(ref) for ref in techs},
         technicians(session, zone, now, day_grid, refs=set(techs)),
-        plan_alerts(session, zone, now, tech_refs=techs, travel=travel) if techs else [],
+        plan_alerts(session, zone, now, tech_refs=techs, travel=travel, today=day_grid) if techs else [],
     )
 
 

@@ -35,6 +35,14 @@ class Candidate:
     reasons: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Nobody:
+    """Why no technician can take a job, and what to do about it ("" when nothing would help)."""
+
+    reasons: tuple[str, ...]
+    advice: str
+
+
 class UnknownJob(Exception):
     pass
 
@@ -91,9 +99,9 @@ def why_no_candidates(
     day: date | None = None,
     days: int = 1,
     now: datetime | None = None,
-) -> list[str]:
-    """Why ``rank_candidates`` with the same arguments found nobody, day by day, in a dispatcher's words:
-    the window has passed (or is not on that day), or ``why_unplaceable``'s reasons."""
+) -> Nobody:
+    """Why ``rank_candidates`` with the same arguments found nobody, day by day, in a dispatcher's words
+    (the window has passed or is not on that day, or ``why_unplaceable``'s reasons), and what to do."""
     job = session.exec(select(Job).where(Job.ref == job_ref)).first()
     if job is None:
         raise UnknownJob(f"no job {job_ref!r}")
@@ -111,7 +119,13 @@ def why_no_candidates(
             continue
         others = DayPlan(plan.frame, {ref: d.without(job.ref) for ref, d in plan.days.items()}, plan.tech_ids)
         reasons += [f"{label}: {reason}" for reason in why_unplaceable(others, open_part, travel)]
-    return reasons
+    advice = ""
+    if now is not None and job.window_end <= now:
+        advice = ("its promised window has passed: agree a new one with the customer and import the request "
+                  "with it (dispatch import requests FILE)")  # fmt: skip
+    elif job.window_end.astimezone(zone).date() >= first + timedelta(days=days):
+        advice = "its window goes on after the days tried: try more --days or a later --date"
+    return Nobody(tuple(reasons), advice)
 
 
 def window_text(job: Job, zone: ZoneInfo) -> str:

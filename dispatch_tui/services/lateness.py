@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from dispatch_tui.domain import JobStatus
+from dispatch_tui.domain import FINISHED, JobStatus
 from dispatch_tui.localtime import local_iso
 from dispatch_tui.services.day_plan import DayPlan, load_day
 from dispatch_tui.services.scheduling import Point, TechDay, Travel
@@ -43,7 +43,6 @@ from dispatch_tui.services.travel import prefetch
 from dispatch_tui.store.models import Job, JobEvent
 
 LATE_GRACE_MINUTES = 15  # a technician this far behind a visit's plan is running late
-FINISHED = (JobStatus.COMPLETED.value, JobStatus.NEEDS_FOLLOW_UP.value)
 UNDER_WAY = (JobStatus.SCHEDULED.value, JobStatus.DISPATCHED.value, JobStatus.EN_ROUTE.value,
              JobStatus.ON_SITE.value)  # fmt: skip
 
@@ -144,8 +143,13 @@ def late_list(
 ) -> LateList:
     """The technicians running late on ``day`` as of ``now`` (only ``tech_refs``, when given)."""
     projections = project_plan(session, load_day(session, day, zone, tech_refs=tech_refs), now, travel)
+    return LateList(day, now, running_late(projections))
+
+
+def running_late(projections: dict[str, TechProjection]) -> tuple[TechProjection, ...]:
+    """Those of ``projections`` running late, most behind first."""
     late = sorted((p for p in projections.values() if p.late), key=lambda p: (-p.behind_minutes, p.technician_ref))
-    return LateList(day, now, tuple(late))
+    return tuple(late)
 
 
 def project_plan(session: Session, plan: DayPlan, now: datetime, travel: Travel) -> dict[str, TechProjection]:

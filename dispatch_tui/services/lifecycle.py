@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from dispatch_tui.domain import FINISHED, JobSource
+from dispatch_tui.domain import FINISHED, STARTED, JobSource
 from dispatch_tui.domain import JobStatus as S
 from dispatch_tui.localtime import local_moment
 from dispatch_tui.services.assignment import Change, Refused, appointment_of, bump_version, job_at_version, retravel
@@ -42,7 +42,6 @@ OPEN = (S.NEW, S.SCHEDULED, S.DISPATCHED, S.EN_ROUTE, S.ON_SITE)
 NOT_STARTED = (S.SCHEDULED, S.DISPATCHED)
 EXECUTION = (S.DISPATCHED, S.EN_ROUTE, S.ON_SITE, S.COMPLETED, S.NEEDS_FOLLOW_UP)
 # What "job complete" in one action accepts: the technician has been sent out.
-STARTED = (S.DISPATCHED, S.EN_ROUTE, S.ON_SITE)
 # How long a follow-up request's window stays open: until a visit is agreed with the customer.
 FOLLOW_UP_WINDOW = timedelta(days=14)
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from dispatch_tui.domain import AppointmentOrigin, ChangeKind, JobStatus
+from dispatch_tui.domain import MOVABLE, AppointmentOrigin, ChangeKind, JobStatus
 from dispatch_tui.optimizer.problem import Problem, Solution, Task, Vehicle
 from dispatch_tui.services.assignment import bump_version, retravel
 from dispatch_tui.services.day_plan import DayPlan, job_spec, load_day
@@ -28,7 +28,6 @@ from dispatch_tui.store.models import Appointment, Job, Technician
 if TYPE_CHECKING:
     from dispatch_tui.config import Settings
 
-MOVABLE = {JobStatus.SCHEDULED.value, JobStatus.DISPATCHED.value}
 Matrix = Callable[[Sequence[Point]], list[list[int]]]
 ACTOR = "optimizer"
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from dispatch_tui.config import Settings
     from dispatch_tui.services.assignment import Change
     from dispatch_tui.services.board import Board, JobDetail, Patch, TechDetail
-    from dispatch_tui.services.candidates import Candidate
+    from dispatch_tui.services.candidates import Candidate, Nobody
     from dispatch_tui.services.change_feed import ChangeFeed
     from dispatch_tui.services.feedback import Rated
     from dispatch_tui.services.lateness import LateList
@@ -121,7 +121,7 @@ class Backend:
         with self.session() as session:
             return rank_candidates(session, ref, zone=self.settings.zone, travel=self.travel, day=day, now=self.now())
 
-    def why_no_candidates(self, ref: str, day: date | None = None) -> list[str]:
+    def why_no_candidates(self, ref: str, day: date | None = None) -> Nobody:
         """Why ``candidates`` with the same arguments found nobody (`dispatch candidates` says the same)."""
         from dispatch_tui.services.candidates import why_no_candidates
 

@@ -171,6 +171,7 @@ async def test_the_assign_dialog_says_why_nobody_can_take_the_job(demo: Engine, 
         text = str(dialog.query_one("#assign-why", Static).content)
         assert f"No technician can take {ref} then:" in text
         assert f"its window {DAY:%a %d} 08:00-10:00 has passed" in text, text
+        assert "its promised window has passed: agree a new one with the customer" in text  # what to do
         hints = [str(hint.content) for hint in dialog.query(".hint").results(Static)]
         assert hints == ["esc: close"]
         await pilot.press("escape")

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 if TYPE_CHECKING:
-    from dispatch_tui.services.candidates import Candidate
+    from dispatch_tui.services.candidates import Candidate, Nobody
 
 
 class AssignScreen(ModalScreen["Candidate | None"]):
@@ -20,21 +20,23 @@ class AssignScreen(ModalScreen["Candidate | None"]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", "Cancel")]
 
     def __init__(
-        self, job_ref: str, verb: str, candidates: list[Candidate], zone: ZoneInfo, why_none: list[str] | None = None
+        self, job_ref: str, verb: str, candidates: list[Candidate], zone: ZoneInfo, why_none: Nobody | None = None
     ) -> None:
-        """``why_none``: with no candidates, why nobody can take the job (shown instead of a list)."""
+        """``why_none``: with no candidates, why nobody can take the job and what to do (instead of a list)."""
         super().__init__()
         self.job_ref = job_ref
         self.verb = verb
         self.candidates = candidates
         self.zone = zone
-        self.why_none = why_none or []
+        self.why_none = why_none
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
             box.border_title = f"{self.verb} {self.job_ref}"
             if not self.candidates:
-                why = "".join(f"\n  {reason}" for reason in self.why_none)
+                nobody = self.why_none
+                why = "".join(f"\n  {reason}" for reason in nobody.reasons) if nobody else ""
+                why += f"\n{nobody.advice}" if nobody and nobody.advice else ""
                 yield Static(f"No technician can take {self.job_ref} then:{why}", id="assign-why", markup=False)
             else:
                 table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)

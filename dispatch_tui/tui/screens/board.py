@@ -27,7 +27,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from dispatch_tui.domain import JobStatus
+from dispatch_tui.domain import MOVABLE, STARTED, JobStatus
 from dispatch_tui.tui.keys import BOARD_ACTIONS, bindings
 from dispatch_tui.tui.widgets.board_footer import BoardFooter
 from dispatch_tui.tui.widgets.requests_pane import RequestsPane
@@ -37,15 +37,13 @@ from dispatch_tui.tui.widgets.technicians_pane import TechniciansPane
 from dispatch_tui.tui.widgets.virtual_list import VirtualList
 from dispatch_tui.tui.wording import status_label
 
-MOVABLE = (JobStatus.SCHEDULED.value, JobStatus.DISPATCHED.value)  # what assign and move may change (the gate's rule)
-STARTED = (JobStatus.DISPATCHED.value, JobStatus.EN_ROUTE.value, JobStatus.ON_SITE.value)  # what `c` completes
 # Steps the technician takes at a moment worth recording: the console asks when (default now).
 TIMED_STEPS = (JobStatus.EN_ROUTE.value, JobStatus.ON_SITE.value, JobStatus.COMPLETED.value,
                JobStatus.NEEDS_FOLLOW_UP.value)  # fmt: skip
 
 if TYPE_CHECKING:
     from dispatch_tui.services.board import Board, JobDetail, Patch
-    from dispatch_tui.services.candidates import Candidate
+    from dispatch_tui.services.candidates import Candidate, Nobody
     from dispatch_tui.tui.backend import Backend
 
 MAX_ALERT_NOTICES = 3  # per reload: the markers in the panes show the rest
@@ -388,13 +386,13 @@ class BoardScreen(Screen[None]):
         day = self.day if verb == "Move" else None
         try:
             options = self.backend.candidates(ref, day)
-            why = [] if options else self.backend.why_no_candidates(ref, day)
+            why = None if options else self.backend.why_no_candidates(ref, day)
         except UnknownJob as missing:
             self.notify(str(missing), severity="error")
             return
         self.app.call_from_thread(self._open_assign, ref, verb, options, why)
 
-    def _open_assign(self, ref: str, verb: str, options: list[Candidate], why: list[str]) -> None:
+    def _open_assign(self, ref: str, verb: str, options: list[Candidate], why: Nobody | None) -> None:
         from dispatch_tui.tui.screens.assign import AssignScreen
 
         def chosen(candidate: Candidate | None) -> None:

@@ -61,6 +61,7 @@ class ScheduleGrid(ScrollView, can_focus=True):
         self.border_title = "Schedule"
         self.clock_note = ""  # "clock set to …" when the console does not run on the real time
         self.grid: Grid | None = None
+        self._ref_prefix = 0  # the leading characters every visit's ref on the grid shares (``shared_prefix``)
         self.alerted: frozenset[str] = frozenset()
         self._pressed: str | None = None
         self._moved = False
@@ -70,6 +71,7 @@ class ScheduleGrid(ScrollView, can_focus=True):
         current = self.highlighted_ref
         same_day = self.grid is not None and self.grid.day == grid.day
         self.grid = grid
+        self._ref_prefix = shared_prefix(grid)  # read by every block label: once per grid, not per frame
         self.virtual_size = Size(self.size.width, len(grid.rows) + 1)
         self.border_title = f"Schedule {grid.day:%a %d %b %Y}" + (f" · {self.clock_note}" if self.clock_note else "")
         if current and same_day:
@@ -244,7 +246,7 @@ class ScheduleGrid(ScrollView, can_focus=True):
         """The ref if it fits in ``room`` cells, else its distinctive tail (the day's refs share a prefix:
         R00048 → 48), else nothing: never a cut 'R00R0'."""
         lock = ("!" if block.broken_promise else "") + ("#" if block.locked else "")  # ! outside its window…
-        short = block.job_ref[self._shared_prefix :]
+        short = block.job_ref[self._ref_prefix :]
         for label in (lock + block.job_ref, lock + short, short):
             if len(label) <= room:
                 return label
@@ -262,16 +264,6 @@ class ScheduleGrid(ScrollView, can_focus=True):
             drive = (other.start - other.travel_before - first) // per_cell
             cutoff = min(cutoff, max(lo, drive) if drive < start else start - 1)  # a drive cell separates
         return cutoff - lo
-
-    @property
-    def _shared_prefix(self) -> int:
-        """How many leading characters every visit's ref on the grid shares (at least two stay: 'R00048' → '48')."""
-        refs = [block.job_ref for row in self.grid.rows for block in row.blocks] if self.grid else []
-        if not refs:
-            return 0
-        low, high = min(refs), max(refs)  # the prefix all refs share is the one these two share
-        shared = next((i for i, (a, b) in enumerate(zip(low, high, strict=False)) if a != b), min(len(low), len(high)))
-        return max(0, min(shared, min(map(len, refs)) - 2))
 
     def _row(self, index: int, first: int, per_cell: int, cells: int, width: int) -> Strip:
         assert self.grid is not None
@@ -339,3 +331,13 @@ class ScheduleGrid(ScrollView, can_focus=True):
                 segments.append(Segment("".join(chars[run_start:cell]), styles[run_start]))
                 run_start = cell
         return Strip(segments).adjust_cell_length(width)
+
+
+def shared_prefix(grid: Grid) -> int:
+    """How many leading characters every visit's ref on the grid shares (at least two stay: 'R00048' → '48')."""
+    refs = [block.job_ref for row in grid.rows for block in row.blocks]
+    if not refs:
+        return 0
+    low, high = min(refs), max(refs)  # the prefix all refs share is the one these two share
+    shared = next((i for i, (a, b) in enumerate(zip(low, high, strict=False)) if a != b), min(len(low), len(high)))
+    return max(0, min(shared, min(map(len, refs)) - 2))
