@@ -50,10 +50,10 @@ def main() -> None:
 
     from dispatch_tui import clock
     from dispatch_tui.config import Settings
-    from dispatch_tui.services.assignment import _check
-    from dispatch_tui.services.candidates import rank_candidates
-    from dispatch_tui.services.demo import build_demo
-    from dispatch_tui.services.demo_data import DemoSpec, generate_demo
+    from dispatch_tui.services.intake.demo import build_demo
+    from dispatch_tui.services.intake.demo_data import DemoSpec, generate_demo
+    from dispatch_tui.services.planning.assignment import _check
+    from dispatch_tui.services.planning.candidates import rank_candidates
     from dispatch_tui.services.travel import point_travel
     from dispatch_tui.store import make_engine, upgrade
     from dispatch_tui.store.models import Appointment, Job, Technician

@@ -35,7 +35,7 @@ PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 
 def make_store(url: str, techs: int, jobs: int) -> None:
-    from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
+    from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
     from dispatch_tui.store import make_engine, upgrade
 
     engine = make_engine(url)
@@ -58,7 +58,7 @@ def writer(url: str, bookings: list[tuple[str, str, str]], gate: Any, results: A
     from sqlmodel import Session
 
     from dispatch_tui.config import Settings
-    from dispatch_tui.services import assignment
+    from dispatch_tui.services.planning import assignment
     from dispatch_tui.services.travel import point_travel
     from dispatch_tui.store import make_engine
 

@@ -54,7 +54,7 @@ def hwm_mib() -> float:
 def child_import(db: Path, folder: Path) -> dict[str, Any]:
     from zoneinfo import ZoneInfo
 
-    from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
+    from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
     from dispatch_tui.store import make_engine
 
     data = (folder / "requests.csv").read_bytes()
@@ -73,7 +73,7 @@ def child_import(db: Path, folder: Path) -> dict[str, Any]:
 def child_executemany(db: Path, folder: Path, with_events: bool) -> dict[str, Any]:
     from zoneinfo import ZoneInfo
 
-    from dispatch_tui.services.imports import FileFormat, ImportKind, parse_rows
+    from dispatch_tui.services.intake.imports import FileFormat, ImportKind, parse_rows
 
     data = (folder / "requests.csv").read_bytes()
     rows, errors = parse_rows(ImportKind.REQUESTS, data, FileFormat.CSV, ZoneInfo(ZONE))
@@ -149,7 +149,7 @@ def child_main(phase: str, db: Path, folder: Path, rows: int) -> None:
         seed_store(db, folder, rows)
         result: dict[str, Any] = {}
     elif phase == "baseline":
-        import dispatch_tui.services.imports
+        import dispatch_tui.services.intake.imports
         import dispatch_tui.store  # noqa: F401
 
         result = {}
@@ -175,8 +175,8 @@ def seed_store(seed: Path, folder: Path, rows: int) -> None:
     """The demo files and a store holding their technicians and customers (untimed)."""
     from zoneinfo import ZoneInfo
 
-    from dispatch_tui.services.demo_data import DemoSpec, generate_demo, write_demo_files
-    from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
+    from dispatch_tui.services.intake.demo_data import DemoSpec, generate_demo, write_demo_files
+    from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
     from dispatch_tui.store import make_engine, upgrade
 
     write_demo_files(generate_demo(DemoSpec(day=date(2026, 3, 10), seed=7, technicians=50, requests=rows)), folder)

@@ -46,9 +46,9 @@ def build(db: Path, technicians: int, requests: int) -> int:
 
     from dispatch_tui.config import Settings
     from dispatch_tui.localtime import local_at
-    from dispatch_tui.services.assignment import unassign
-    from dispatch_tui.services.demo import build_demo
-    from dispatch_tui.services.demo_data import DemoSpec
+    from dispatch_tui.services.intake.demo import build_demo
+    from dispatch_tui.services.intake.demo_data import DemoSpec
+    from dispatch_tui.services.planning.assignment import unassign
     from dispatch_tui.services.travel import point_travel
     from dispatch_tui.store import make_engine, upgrade
     from dispatch_tui.store.models import Appointment, Job, Technician

@@ -16,7 +16,7 @@ from cli.output import fail, print_json, stderr, stdout
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from dispatch_tui.services.assignment import Change
+    from dispatch_tui.services.planning.assignment import Change
 
 Force = Annotated[bool, typer.Option("--force", help="Do it despite the rules; the reasons go into the audit trail.")]
 IfVersion = Annotated[
@@ -44,7 +44,7 @@ def change_session(ctx: typer.Context, *, force: bool | None = None) -> Iterator
     state (completed, under way, locked) is no rule that --force overrides."""
     from sqlmodel import Session
 
-    from dispatch_tui.services.assignment import Conflict, NotFound, Refused
+    from dispatch_tui.services.planning.assignment import Conflict, NotFound, Refused
 
     context = app_context(ctx)
     with Session(context.engine()) as session:
@@ -95,7 +95,7 @@ def assign(
     as_json: AsJson = False,
 ) -> None:
     """Put a new job on a technician's day at a time. Refused (exit 3) with reasons if the rules say no."""
-    from dispatch_tui.services import assignment
+    from dispatch_tui.services.planning import assignment
 
     with change_session(ctx, force=force) as (context, session):
         change = assignment.assign(
@@ -115,7 +115,7 @@ def move(
     as_json: AsJson = False,
 ) -> None:
     """Move a planned job to another time and/or technician."""
-    from dispatch_tui.services import assignment
+    from dispatch_tui.services.planning import assignment
 
     with change_session(ctx, force=force) as (context, session):
         change = assignment.move(
@@ -132,7 +132,7 @@ def unassign(
     as_json: AsJson = False,
 ) -> None:
     """Take a planned job off its technician's day; it goes back to the queue."""
-    from dispatch_tui.services import assignment
+    from dispatch_tui.services.planning import assignment
 
     with change_session(ctx) as (context, session):
         change = assignment.unassign(
@@ -163,7 +163,7 @@ def unlock(
 
 
 def _set_lock(ctx: typer.Context, job: str, locked: bool, if_version: int | None, as_json: bool) -> None:
-    from dispatch_tui.services import assignment
+    from dispatch_tui.services.planning import assignment
 
     with change_session(ctx) as (context, session):
         change = assignment.set_locked(

@@ -26,7 +26,7 @@ def candidates(
 
     from cli.dates import parse_day
     from dispatch_tui.localtime import local_iso
-    from dispatch_tui.services.candidates import UnknownJob, rank_candidates
+    from dispatch_tui.services.planning.candidates import UnknownJob, rank_candidates
     from dispatch_tui.services.travel import point_travel
 
     context = app_context(ctx)
@@ -66,7 +66,7 @@ def _say_why_nobody(context, job: str, first, days: int) -> None:  # type: ignor
     """Nobody can take it: why, day by day (the same reasons as `dispatch schedule`), and what to do."""
     from sqlmodel import Session
 
-    from dispatch_tui.services.candidates import why_no_candidates
+    from dispatch_tui.services.planning.candidates import why_no_candidates
     from dispatch_tui.services.travel import point_travel
 
     engine = context.engine()

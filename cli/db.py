@@ -85,7 +85,7 @@ def restore(
 ) -> None:
     """Replace the store's content with a backup's (the store is upgraded to this version's schema)."""
     from dispatch_tui.services import backup as backups
-    from dispatch_tui.services.run_lock import Busy, exclusive
+    from dispatch_tui.services.planning.run_lock import Busy, exclusive
     from dispatch_tui.store import database_url, ensure_ready, make_engine
 
     settings = app_context(ctx).settings

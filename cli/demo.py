@@ -49,8 +49,8 @@ def demo_command(
     from sqlmodel import Session
 
     from cli.dates import parse_day
-    from dispatch_tui.services.demo import build_demo
-    from dispatch_tui.services.demo_data import DemoSpec, generate_demo, write_demo_files
+    from dispatch_tui.services.intake.demo import build_demo
+    from dispatch_tui.services.intake.demo_data import DemoSpec, generate_demo, write_demo_files
     from dispatch_tui.store import database_url
     from dispatch_tui.store.models import Customer
 

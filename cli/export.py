@@ -20,7 +20,7 @@ from cli.output import fail, stderr, stdout
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from dispatch_tui.services.billing import BillLine
+    from dispatch_tui.services.billing.invoicing import BillLine
 
 app = typer.Typer(help="Billing lines and time sheets for a period.", no_args_is_help=True)
 
@@ -63,7 +63,7 @@ def billing(
     """
     from sqlmodel import Session
 
-    from dispatch_tui.services.billing import BillingRejected, billing_lines, mark_exported, totals
+    from dispatch_tui.services.billing.invoicing import BillingRejected, billing_lines, mark_exported, totals
     from dispatch_tui.store.models import utcnow
 
     if fmt is ExportFormat.XLSX and output is None:
@@ -111,7 +111,7 @@ def billing(
 def _write(
     lines: Sequence[BillLine], fmt: ExportFormat, stream: TextIO | None, path: Path | None, zone: ZoneInfo
 ) -> None:
-    from dispatch_tui.services import billing
+    from dispatch_tui.services.billing import invoicing as billing
 
     if fmt is ExportFormat.XLSX:
         assert path is not None
@@ -153,7 +153,7 @@ def timesheets(
 
     from sqlmodel import Session
 
-    from dispatch_tui.services import timesheets as sheets_service
+    from dispatch_tui.services.billing import timesheets as sheets_service
 
     context = app_context(ctx)
     zone = context.settings.zone

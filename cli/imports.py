@@ -37,7 +37,7 @@ def import_command(
     The whole file lands in one transaction or not at all: every bad row is listed as
     `line N, column: reason` on stderr and the exit code is 3.
     """
-    from dispatch_tui.services.imports import ImportRejected, format_from_path, import_data
+    from dispatch_tui.services.intake.imports import ImportRejected, format_from_path, import_data
 
     fmt = fmt or format_from_path(file)
     if fmt is None:

@@ -16,7 +16,7 @@ from cli.output import fail, print_json, stdout
 from dispatch_tui.domain import JobStatus
 
 if TYPE_CHECKING:
-    from dispatch_tui.services.board import JobDetail
+    from dispatch_tui.services.execution.board import JobDetail
 
 app = typer.Typer(help="List and inspect jobs.", no_args_is_help=True)
 
@@ -40,7 +40,7 @@ def list_command(
     from sqlmodel import Session
 
     from cli.dates import parse_day
-    from dispatch_tui.services.queries import list_jobs
+    from dispatch_tui.services.execution.queries import list_jobs
 
     context = app_context(ctx)
     zone = context.settings.zone
@@ -84,7 +84,7 @@ def show_command(
     from sqlmodel import Session
 
     from dispatch_tui import clock
-    from dispatch_tui.services.board import job_detail
+    from dispatch_tui.services.execution.board import job_detail
 
     context = app_context(ctx)
     zone = context.settings.zone

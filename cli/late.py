@@ -22,7 +22,7 @@ def late(
     from sqlmodel import Session
 
     from cli.dates import parse_day
-    from dispatch_tui.services.lateness import LATE_GRACE_MINUTES, late_list
+    from dispatch_tui.services.execution.lateness import LATE_GRACE_MINUTES, late_list
     from dispatch_tui.services.travel import point_travel
 
     context = app_context(ctx)

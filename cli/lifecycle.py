@@ -19,7 +19,7 @@ from dispatch_tui.domain import JobStatus
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from dispatch_tui.services.lifecycle import PartUse
+    from dispatch_tui.services.execution.lifecycle import PartUse
 
 At = Annotated[
     str | None,
@@ -85,7 +85,7 @@ def status(
     Only legal steps are taken (exit 3 with the reason otherwise). needs_follow_up puts a follow-up
     request (<ref>-F1) in the queue. Parts (--part) are recorded when the visit ends.
     """
-    from dispatch_tui.services import lifecycle
+    from dispatch_tui.services.execution import lifecycle
 
     with _change(ctx) as (context, session):
         change = lifecycle.set_status(
@@ -116,7 +116,7 @@ def complete(
     arrival at --started, else at the planned start (the drive before it for en route), so that the work
     is timed and billed. Exit 3 when the times would be out of order or in the future.
     """
-    from dispatch_tui.services import lifecycle
+    from dispatch_tui.services.execution import lifecycle
 
     with _change(ctx) as (context, session):
         change = lifecycle.complete(
@@ -135,7 +135,7 @@ def feedback(
     as_json: AsJson = False,
 ) -> None:
     """Record the customer's rating of a finished visit (a later one replaces it)."""
-    from dispatch_tui.services.feedback import record_feedback
+    from dispatch_tui.services.execution.feedback import record_feedback
 
     with _change(ctx) as (context, session):
         rated = record_feedback(session, job, rating, comment, actor=context.actor)
@@ -149,7 +149,7 @@ def feedback(
 
 
 def _finish(change: object, context: AppContext, as_json: bool, verb: str, follow_ups: list[str]) -> None:
-    from dispatch_tui.services.assignment import Change
+    from dispatch_tui.services.planning.assignment import Change
 
     assert isinstance(change, Change)
     if as_json:

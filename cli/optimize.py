@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from dispatch_tui.optimizer.problem import Solution
-    from dispatch_tui.services.optimize import Built, Report
+    from dispatch_tui.services.planning.optimize import Built, Report
 
 T = TypeVar("T")
 SUMMED = ("assigned", "unassigned", "travel_minutes", "travel_minutes_before", "overtime_minutes",
@@ -79,8 +79,8 @@ def optimize(
     from sqlmodel import Session
 
     from cli.dates import parse_day
-    from dispatch_tui.services import optimize as planner
-    from dispatch_tui.services.run_lock import Busy, exclusive
+    from dispatch_tui.services.planning import optimize as planner
+    from dispatch_tui.services.planning.run_lock import Busy, exclusive
     from dispatch_tui.services.travel import point_travel, travel_model
 
     context = app_context(ctx)

@@ -27,7 +27,7 @@ def kpi(
     """
     from sqlmodel import Session
 
-    from dispatch_tui.services.kpi import kpis
+    from dispatch_tui.services.reports.kpi import kpis
 
     context = app_context(ctx)
     zone = context.settings.zone
@@ -45,7 +45,7 @@ def kpi(
 def _print(report: dict[str, Any]) -> None:
     from rich.table import Table
 
-    from dispatch_tui.services.kpi import TECHNICIAN_COLUMNS, WAIT_LABELS, figure, technician_rows
+    from dispatch_tui.services.reports.kpi import TECHNICIAN_COLUMNS, WAIT_LABELS, figure, technician_rows
 
     received = report["requests_received"]
     by_source = ", ".join(f"{source} {count}" for source, count in received["by_source"].items()) or "none"

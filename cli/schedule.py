@@ -37,7 +37,7 @@ def schedule(
     from sqlmodel import Session
 
     from cli.dates import parse_day
-    from dispatch_tui.services.schedule_export import build_schedule
+    from dispatch_tui.services.reports.schedule_export import build_schedule
     from dispatch_tui.services.travel import point_travel
 
     context = app_context(ctx)
@@ -54,7 +54,7 @@ def schedule(
     if fmt is ScheduleFormat.JSON:
         print_json(plan.as_json(zone))
     elif fmt is ScheduleFormat.ICS:
-        from dispatch_tui.services.calendar_export import route_calendar
+        from dispatch_tui.services.reports.calendar_export import route_calendar
 
         if out is None:
             for route in plan.routes:

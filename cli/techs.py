@@ -21,7 +21,7 @@ def list_command(
     """Technicians with skills, usual shift and status right now."""
     from sqlmodel import Session
 
-    from dispatch_tui.services.queries import list_technicians
+    from dispatch_tui.services.execution.queries import list_technicians
 
     context = app_context(ctx)
     with Session(context.engine()) as session:

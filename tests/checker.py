@@ -1,5 +1,5 @@
 """An independent feasibility checker for a store's plan, written from the rules (the README's planning rules and
-docs/) with its own travel formula: it shares no code with dispatch_tui.services.scheduling,
+docs/) with its own travel formula: it shares no code with dispatch_tui.services.planning.scheduling,
 so that plans from the services and from the optimizer are judged by something other than themselves.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from dispatch_tui.services.demo_data import DemoSpec, generate_demo, write_demo_files
+from dispatch_tui.services.intake.demo_data import DemoSpec, generate_demo, write_demo_files
 from tests.clock import DAY
 
 IMPORT_ORDER = ("technicians", "customers", "requests", "absences", "rates", "parts")

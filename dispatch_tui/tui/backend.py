@@ -20,12 +20,12 @@ if TYPE_CHECKING:
 
     from dispatch_tui.clock import Clock
     from dispatch_tui.config import Settings
-    from dispatch_tui.services.assignment import Change
-    from dispatch_tui.services.board import Board, JobDetail, Patch, TechDetail
-    from dispatch_tui.services.candidates import Candidate, Nobody
     from dispatch_tui.services.change_feed import ChangeFeed
-    from dispatch_tui.services.feedback import Rated
-    from dispatch_tui.services.lateness import LateList
+    from dispatch_tui.services.execution.board import Board, JobDetail, Patch, TechDetail
+    from dispatch_tui.services.execution.feedback import Rated
+    from dispatch_tui.services.execution.lateness import LateList
+    from dispatch_tui.services.planning.assignment import Change
+    from dispatch_tui.services.planning.candidates import Candidate, Nobody
 
 
 class Backend:
@@ -79,7 +79,7 @@ class Backend:
         return open_feed(self.engine)
 
     def token(self) -> tuple[int, ...]:
-        from dispatch_tui.services.board import change_token
+        from dispatch_tui.services.execution.board import change_token
 
         with self.session() as session:
             return change_token(session)
@@ -88,7 +88,7 @@ class Backend:
               first_page: int = 100) -> Board:  # fmt: skip
         """The whole board for ``day``; ``query`` filters the requests ('skill:boiler source:web oak').
         ``on_first_page`` is first handed the queue's first ``first_page`` rows with the grid and the team."""
-        from dispatch_tui.services.board import RequestFilter, load_board
+        from dispatch_tui.services.execution.board import RequestFilter, load_board
 
         flt = RequestFilter.parse(query)
         with self.session() as session:
@@ -97,65 +97,65 @@ class Backend:
 
     def patch(self, day: date, query: str, job_refs: Collection[str], tech_refs: Collection[str]) -> Patch:
         """What a write on ``job_refs`` changed on ``day``'s board (the technicians' rows it touched)."""
-        from dispatch_tui.services.board import RequestFilter, load_patch
+        from dispatch_tui.services.execution.board import RequestFilter, load_patch
 
         with self.session() as session:
             return load_patch(session, zone=self.settings.zone, now=self.now(), day=day, travel=self.travel,
                               job_refs=job_refs, tech_refs=tech_refs, flt=RequestFilter.parse(query))  # fmt: skip
 
     def job_detail(self, ref: str) -> JobDetail | None:
-        from dispatch_tui.services.board import job_detail
+        from dispatch_tui.services.execution.board import job_detail
 
         with self.session() as session:
             return job_detail(session, ref, self.now())
 
     def tech_detail(self, ref: str, board: Board) -> TechDetail | None:
-        from dispatch_tui.services.board import tech_detail
+        from dispatch_tui.services.execution.board import tech_detail
 
         with self.session() as session:
             return tech_detail(session, ref, self.settings.zone, self.now(), board.grid)
 
     def candidates(self, ref: str, day: date | None = None) -> list[Candidate]:
-        from dispatch_tui.services.candidates import rank_candidates
+        from dispatch_tui.services.planning.candidates import rank_candidates
 
         with self.session() as session:
             return rank_candidates(session, ref, zone=self.settings.zone, travel=self.travel, day=day, now=self.now())
 
     def why_no_candidates(self, ref: str, day: date | None = None) -> Nobody:
         """Why ``candidates`` with the same arguments found nobody (`dispatch candidates` says the same)."""
-        from dispatch_tui.services.candidates import why_no_candidates
+        from dispatch_tui.services.planning.candidates import why_no_candidates
 
         with self.session() as session:
             return why_no_candidates(session, ref, zone=self.settings.zone, travel=self.travel, day=day,
                                      now=self.now())  # fmt: skip
 
     def assign(self, ref: str, tech_ref: str, start: datetime) -> Change:
-        from dispatch_tui.services.assignment import assign
+        from dispatch_tui.services.planning.assignment import assign
 
         with self.session(write=True) as session:
             return assign(session, ref, tech_ref, start, **self._context())
 
     def move(self, ref: str, tech_ref: str, start: datetime) -> Change:
-        from dispatch_tui.services.assignment import move
+        from dispatch_tui.services.planning.assignment import move
 
         with self.session(write=True) as session:
             return move(session, ref, start, tech_ref=tech_ref, **self._context())
 
     def unassign(self, ref: str) -> Change:
-        from dispatch_tui.services.assignment import unassign
+        from dispatch_tui.services.planning.assignment import unassign
 
         with self.session(write=True) as session:
             return unassign(session, ref, **self._context())
 
     def set_locked(self, ref: str, locked: bool) -> Change:
-        from dispatch_tui.services.assignment import set_locked
+        from dispatch_tui.services.planning.assignment import set_locked
 
         with self.session(write=True) as session:
             return set_locked(session, ref, locked, zone=self.settings.zone, actor=self.actor)
 
     def set_status(self, ref: str, status: str, at: datetime | None = None) -> Change:
         """The next lifecycle step, as of ``at`` (default now)."""
-        from dispatch_tui.services.lifecycle import set_status
+        from dispatch_tui.services.execution.lifecycle import set_status
 
         with self.session(write=True) as session:
             return set_status(session, ref, status, at=at, now=self.now(), **self._context())
@@ -163,34 +163,34 @@ class Backend:
     def complete(self, ref: str, at: datetime | None = None, started_at: datetime | None = None) -> Change:
         """ "Job complete" in one action, done at ``at`` (default now); missing en-route/on-site steps are
         recorded from ``started_at`` when given, else from the plan."""
-        from dispatch_tui.services.lifecycle import complete
+        from dispatch_tui.services.execution.lifecycle import complete
 
         with self.session(write=True) as session:
             return complete(session, ref, at=at, started_at=started_at, now=self.now(), **self._context())
 
     def place(self, ref: str, tech_ref: str, day: date, minute: int, span: int) -> Change:
-        from dispatch_tui.services.placement import place
+        from dispatch_tui.services.planning.placement import place
 
         with self.session(write=True) as session:
             return place(session, ref, tech_ref, day, minute, span=span, **self._context())
 
     def kpis(self, first: date, last: date) -> dict[str, Any]:
         """The KPIs over the local days ``first`` to ``last``, as `dispatch report kpi --json` prints them."""
-        from dispatch_tui.services.kpi import kpis
+        from dispatch_tui.services.reports.kpi import kpis
 
         with self.session() as session:
             return kpis(session, first, last, zone=self.settings.zone, now=self.now())
 
     def late_list(self, day: date) -> LateList:
         """Who is running late on ``day`` as of now, projected from the live statuses (`dispatch late`)."""
-        from dispatch_tui.services.lateness import late_list
+        from dispatch_tui.services.execution.lateness import late_list
 
         with self.session() as session:
             return late_list(session, day, self.settings.zone, self.now(), self.travel)
 
     def feedback(self, ref: str, rating: int, comment: str = "") -> Rated:
         """The customer's rating (1-5) of a finished visit; a later one replaces it. Refused otherwise."""
-        from dispatch_tui.services.feedback import record_feedback
+        from dispatch_tui.services.execution.feedback import record_feedback
 
         with self.session(write=True) as session:
             return record_feedback(session, ref, rating, comment, actor=self.actor, at=self.now())

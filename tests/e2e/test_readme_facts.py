@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dispatch_tui.services.billing import COLUMNS
+from dispatch_tui.services.billing.invoicing import COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text(encoding="utf-8")

@@ -51,8 +51,8 @@ def first_assignable_row(db: Path) -> int:
     """The queue's first row that some technician can take (the console lists the same queue)."""
     from zoneinfo import ZoneInfo
 
-    from dispatch_tui.services.board import requests_queue
-    from dispatch_tui.services.candidates import rank_candidates
+    from dispatch_tui.services.execution.board import requests_queue
+    from dispatch_tui.services.planning.candidates import rank_candidates
     from dispatch_tui.store.models import utcnow
     from dispatch_tui.travel.haversine import travel_minutes
 

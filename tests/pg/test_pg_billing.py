@@ -6,10 +6,10 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from dispatch_tui.services import lifecycle
-from dispatch_tui.services.billing import billing_lines, mark_exported
-from dispatch_tui.services.kpi import kpis
-from dispatch_tui.services.timesheets import timesheets
+from dispatch_tui.services.billing.invoicing import billing_lines, mark_exported
+from dispatch_tui.services.billing.timesheets import timesheets
+from dispatch_tui.services.execution import lifecycle
+from dispatch_tui.services.reports.kpi import kpis
 from dispatch_tui.store import make_engine, upgrade
 from tests.conftest import ZONE
 from tests.unit.test_billing import EXPECTED, WORK

@@ -9,7 +9,7 @@ import sys
 from typer.testing import CliRunner
 
 from cli.main import app
-from dispatch_tui.services.run_lock import exclusive
+from dispatch_tui.services.planning.run_lock import exclusive
 from dispatch_tui.store import make_engine, upgrade
 from tests.clock import DAY, MONDAY, at
 
@@ -30,7 +30,7 @@ def test_a_second_run_exits_75_while_the_first_holds_the_servers_lock(pg_url: st
 def test_a_killed_run_leaves_no_lock_behind(pg_url: str) -> None:
     upgrade(make_engine(pg_url))
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom dispatch_tui.services.run_lock import exclusive\n"
+        [sys.executable, "-c", "import sys, time\nfrom dispatch_tui.services.planning.run_lock import exclusive\n"
          "with exclusive(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(60)\n", pg_url],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -45,8 +45,8 @@ def test_an_optimized_day_on_postgresql_passes_the_independent_checker(pg_url: s
     import json
     from zoneinfo import ZoneInfo
 
-    from dispatch_tui.services.demo import build_demo
-    from dispatch_tui.services.demo_data import DemoSpec
+    from dispatch_tui.services.intake.demo import build_demo
+    from dispatch_tui.services.intake.demo_data import DemoSpec
     from tests.checker import check_store
 
     zone, day = ZoneInfo("Europe/Paris"), DAY

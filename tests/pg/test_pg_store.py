@@ -10,7 +10,7 @@ from sqlmodel import Session, SQLModel, select
 from typer.testing import CliRunner
 
 from cli.main import app
-from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
+from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.store import make_engine, upgrade
 from dispatch_tui.store.models import Job
 from dispatch_tui.store.schema import HEAD_REVISION

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from dispatch_tui.config import Settings
-from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
+from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.store import make_engine, upgrade
 from tests.clock import DAY, at, naive
 from tests.conftest import WEEKDAYS, ZONE
@@ -50,7 +50,7 @@ def _book(url: str, job_ref: str, tech_ref: str, start: Any, gate: Any, results:
     """One dispatcher's assign, in its own process and connection."""
     from sqlmodel import Session
 
-    from dispatch_tui.services import assignment
+    from dispatch_tui.services.planning import assignment
     from dispatch_tui.services.travel import point_travel
 
     engine = make_engine(url)

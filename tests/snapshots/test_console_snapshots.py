@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from dispatch_tui.clock import Clock
 from dispatch_tui.config import Settings
-from dispatch_tui.services import optimize as planner
+from dispatch_tui.services.planning import optimize as planner
 from dispatch_tui.services.travel import travel_model
 from dispatch_tui.tui.app import DispatchApp
 from dispatch_tui.tui.screens.assign import AssignScreen

@@ -12,8 +12,8 @@ from sqlmodel import Session, col
 
 from dispatch_tui.clock import Clock
 from dispatch_tui.config import Settings
-from dispatch_tui.services.demo import build_demo
-from dispatch_tui.services.demo_data import DemoSpec
+from dispatch_tui.services.intake.demo import build_demo
+from dispatch_tui.services.intake.demo_data import DemoSpec
 from dispatch_tui.store.models import Job, JobEvent
 from dispatch_tui.tui.app import DispatchApp
 from tests.clock import DAY, at

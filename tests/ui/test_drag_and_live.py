@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 
 from dispatch_tui.clock import Clock
 from dispatch_tui.config import Settings
-from dispatch_tui.services.assignment import assign
-from dispatch_tui.services.candidates import rank_candidates
+from dispatch_tui.services.planning.assignment import assign
+from dispatch_tui.services.planning.candidates import rank_candidates
 from dispatch_tui.store.models import Appointment, Job, JobEvent
 from dispatch_tui.travel.haversine import travel_minutes
 from dispatch_tui.tui.app import DispatchApp

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from textual.widgets import OptionList, Static
 
-from dispatch_tui.services.kpi import kpis
+from dispatch_tui.services.reports.kpi import kpis
 from dispatch_tui.store.models import Feedback, Job
 from dispatch_tui.tui.app import DispatchApp
 from dispatch_tui.tui.screens.feedback import FeedbackScreen

@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from dispatch_tui.clock import Clock
 from dispatch_tui.config import Settings
-from dispatch_tui.services.lateness import LateList, late_list
+from dispatch_tui.services.execution.lateness import LateList, late_list
 from dispatch_tui.services.travel import point_travel
 from dispatch_tui.tui.app import DispatchApp
 from dispatch_tui.tui.keys import BOARD_ACTIONS

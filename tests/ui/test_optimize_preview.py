@@ -7,7 +7,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from dispatch_tui.services.plan_preview import linked_technicians
+from dispatch_tui.services.planning.plan_preview import linked_technicians
 from dispatch_tui.store.models import Appointment, Job, Technician
 from dispatch_tui.tui.app import DispatchApp
 from dispatch_tui.tui.screens.optimize import OptimizeScreen

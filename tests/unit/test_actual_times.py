@@ -17,8 +17,8 @@ from icalendar import Calendar
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from dispatch_tui.services import board
-from dispatch_tui.services.actual_times import actual_times
+from dispatch_tui.services.execution import board
+from dispatch_tui.services.execution.actual_times import actual_times
 from tests.clock import iso, naive
 from tests.conftest import ZONE
 from tests.unit.test_billing import dispatch

@@ -1,7 +1,7 @@
 """Property: any sequence of accepted assign/move/unassign leaves days that an independent checker accepts.
 
 The checker (tests/checker.py) is written from the rules (the README's planning rules and
-docs/import-files.md), with its own travel formula; it shares no code with dispatch_tui.services.scheduling.
+docs/import-files.md), with its own travel formula; it shares no code with dispatch_tui.services.planning.scheduling.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlmodel import Session
 
-from dispatch_tui.services import assignment
-from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
+from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
+from dispatch_tui.services.planning import assignment
 from dispatch_tui.store import make_engine, upgrade
 from dispatch_tui.travel.haversine import travel_minutes
 from tests.checker import check_store, utc

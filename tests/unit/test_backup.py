@@ -11,8 +11,8 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from cli.main import app
-from dispatch_tui.services.demo import build_demo
-from dispatch_tui.services.demo_data import DemoSpec
+from dispatch_tui.services.intake.demo import build_demo
+from dispatch_tui.services.intake.demo_data import DemoSpec
 from dispatch_tui.store import make_engine
 from tests.clock import DAY, at
 from tests.conftest import dump

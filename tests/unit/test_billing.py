@@ -18,8 +18,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from cli.main import app
-from dispatch_tui.services import lifecycle
-from dispatch_tui.services.billing import (
+from dispatch_tui.services.billing.invoicing import (
     BillingRejected,
     RateCard,
     amounts,
@@ -28,6 +27,7 @@ from dispatch_tui.services.billing import (
     pick_rate,
     work_minutes,
 )
+from dispatch_tui.services.execution import lifecycle
 from tests.clock import iso
 from tests.conftest import ZONE, db_arg, dump
 from tests.unit.workdata import DAY, at, call, load

@@ -8,8 +8,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from dispatch_tui.config import Settings
-from dispatch_tui.services.candidates import rank_candidates
-from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
+from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
+from dispatch_tui.services.planning.candidates import rank_candidates
 from dispatch_tui.services.travel import point_travel
 from tests.clock import DAY, MONDAY, at
 from tests.conftest import WEEKDAYS, ZONE

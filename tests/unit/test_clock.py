@@ -16,7 +16,7 @@ from cli.main import app
 from dispatch_tui import clock
 from dispatch_tui.clock import Clock
 from dispatch_tui.config import Settings
-from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
+from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.store.models import Job, JobEvent
 from tests.clock import DAY, MONDAY, ZONE, at, naive
 from tests.conftest import WEEKDAYS

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from dispatch_tui.localtime import local_at
-from dispatch_tui.services.demo import build_demo
-from dispatch_tui.services.demo_data import DemoSpec
+from dispatch_tui.services.intake.demo import build_demo
+from dispatch_tui.services.intake.demo_data import DemoSpec
 from dispatch_tui.store.models import Absence, Appointment, Job, JobEvent, ShiftPattern, Site, Technician
 from dispatch_tui.store.models import TechnicianSkill as TS
 from dispatch_tui.travel.haversine import travel_minutes

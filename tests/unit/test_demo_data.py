@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dispatch_tui.services.demo_data import DemoData, DemoSpec, generate_demo, write_demo_files
+from dispatch_tui.services.intake.demo_data import DemoData, DemoSpec, generate_demo, write_demo_files
 from tests.clock import DAY
 
 # Spelled out from docs/import-files.md, in that order, on purpose not imported from the module.

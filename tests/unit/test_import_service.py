@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from dispatch_tui.services.imports import FileFormat, ImportKind, ImportRejected, import_data
+from dispatch_tui.services.intake.imports import FileFormat, ImportKind, ImportRejected, import_data
 from dispatch_tui.store.models import Job, JobEvent, ShiftPattern, Site, Skill, Technician, TechnicianSkill
 from tests.clock import DAY, at
 from tests.conftest import WEEKDAYS, ZONE
@@ -125,7 +125,7 @@ def test_dry_run_of_a_first_import_leaves_an_empty_store(store_engine: Engine) -
 
 def test_every_import_kind_reads_exactly_its_documented_columns_in_order() -> None:
     from dispatch_tui.domain import IMPORT_COLUMNS
-    from dispatch_tui.services.imports.rows import columns_for
+    from dispatch_tui.services.intake.imports.rows import columns_for
 
     for kind, documented in IMPORT_COLUMNS.items():
         assert tuple(column.name for column in columns_for(kind, ZONE)) == documented

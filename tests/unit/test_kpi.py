@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from dispatch_tui.localtime import local_at
-from dispatch_tui.services.kpi import kpis, p90
-from dispatch_tui.services.timesheets import timesheets
+from dispatch_tui.services.billing.timesheets import timesheets
+from dispatch_tui.services.reports.kpi import kpis, p90
 from dispatch_tui.store.models import (
     Appointment,
     Customer,

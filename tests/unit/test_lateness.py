@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from dispatch_tui.services import board
-from dispatch_tui.services.day_plan import load_day
-from dispatch_tui.services.lateness import late_list, project_plan
+from dispatch_tui.services.execution import board
+from dispatch_tui.services.execution.lateness import late_list, project_plan
+from dispatch_tui.services.planning.day_plan import load_day
 from dispatch_tui.store.models import (
     Appointment,
     Customer,

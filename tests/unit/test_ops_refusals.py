@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from dispatch_tui.clock import Clock
 from dispatch_tui.config import Settings
-from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
+from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.tui.app import DispatchApp
 from dispatch_tui.tui.widgets.status_pane import StatusPane
 from tests.clock import DAY, NOW, naive

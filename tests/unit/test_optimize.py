@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from dispatch_tui.config import Settings
-from dispatch_tui.services.demo import build_demo
-from dispatch_tui.services.demo_data import DemoSpec
+from dispatch_tui.services.intake.demo import build_demo
+from dispatch_tui.services.intake.demo_data import DemoSpec
 from dispatch_tui.store import make_engine, upgrade
 from tests.checker import check_store
 from tests.clock import DAY, MONDAY, at, naive
@@ -97,7 +97,7 @@ def test_locked_jobs_never_move(tmp_path_factory: pytest.TempPathFactory, picks:
 
 
 def test_a_second_run_while_one_holds_the_lock_exits_75(demo_db: Path) -> None:
-    from dispatch_tui.services.run_lock import exclusive
+    from dispatch_tui.services.planning.run_lock import exclusive
 
     with exclusive(f"sqlite:///{demo_db}"):  # another run, mid-solve
         command = [sys.executable, "-m", "cli", "--db", str(demo_db), "optimize", "--date", DAY.isoformat()]
@@ -115,7 +115,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 from sqlmodel import Session
 from dispatch_tui import clock
-from dispatch_tui.services import optimize as planner
+from dispatch_tui.services.planning import optimize as planner
 from dispatch_tui.services.travel import point_travel, travel_model
 from dispatch_tui.config import Settings
 from dispatch_tui.store import make_engine
@@ -210,7 +210,7 @@ def test_on_the_day_itself_the_past_stays_as_it_was_and_nothing_new_starts_befor
 ) -> None:
     from sqlmodel import Session
 
-    from dispatch_tui.services import optimize as planner
+    from dispatch_tui.services.planning import optimize as planner
     from dispatch_tui.services.travel import travel_model
 
     settings = Settings(db=str(demo_db), timezone="Europe/Paris")
@@ -232,7 +232,7 @@ def test_a_forced_visit_on_a_day_off_whose_window_has_passed_is_left_out_not_a_c
     its window, it is the dispatcher's to sort out; the optimizer plans the rest without it."""
     from sqlmodel import Session, col, select
 
-    from dispatch_tui.services import optimize as planner
+    from dispatch_tui.services.planning import optimize as planner
     from dispatch_tui.services.travel import travel_model
     from dispatch_tui.store.models import Appointment, Job, ShiftPattern
 

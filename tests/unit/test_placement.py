@@ -6,10 +6,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from dispatch_tui.localtime import local_at
-from dispatch_tui.services.candidates import rank_candidates
-from dispatch_tui.services.demo import build_demo
-from dispatch_tui.services.demo_data import DemoSpec
-from dispatch_tui.services.placement import place
+from dispatch_tui.services.intake.demo import build_demo
+from dispatch_tui.services.intake.demo_data import DemoSpec
+from dispatch_tui.services.planning.candidates import rank_candidates
+from dispatch_tui.services.planning.placement import place
 from dispatch_tui.store.models import Appointment, Job, Site, Technician
 from dispatch_tui.travel.haversine import travel_minutes
 from tests.conftest import ZONE

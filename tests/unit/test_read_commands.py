@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from cli.main import app
-from dispatch_tui.services.demo import build_demo
-from dispatch_tui.services.demo_data import DemoSpec
+from dispatch_tui.services.intake.demo import build_demo
+from dispatch_tui.services.intake.demo_data import DemoSpec
 from tests.clock import DAY, offset
 from tests.conftest import ZONE
 from tests.unit.test_demo import NOON

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from cli.main import app
-from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
+from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
 from tests.clock import DAY
 from tests.conftest import WEEKDAYS, ZONE
 from tests.demofiles import demo_files

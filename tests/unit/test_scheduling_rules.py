@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dispatch_tui.services.insertion import insertions
-from dispatch_tui.services.scheduling import (
+from dispatch_tui.services.planning.insertion import insertions
+from dispatch_tui.services.planning.scheduling import (
     Absence,
     DayFrame,
     JobSpec,

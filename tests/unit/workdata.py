@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from dispatch_tui.localtime import local_at
-from dispatch_tui.services import assignment
-from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
+from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
+from dispatch_tui.services.planning import assignment
 from dispatch_tui.travel.haversine import travel_minutes
 from tests.clock import PAST_DAY
 from tests.conftest import WEEKDAYS, ZONE

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 if TYPE_CHECKING:
-    from dispatch_tui.services.candidates import Candidate, Nobody
+    from dispatch_tui.services.planning.candidates import Candidate, Nobody
 
 
 class AssignScreen(ModalScreen["Candidate | None"]):

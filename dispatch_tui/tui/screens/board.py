@@ -42,8 +42,8 @@ TIMED_STEPS = (JobStatus.EN_ROUTE.value, JobStatus.ON_SITE.value, JobStatus.COMP
                JobStatus.NEEDS_FOLLOW_UP.value)  # fmt: skip
 
 if TYPE_CHECKING:
-    from dispatch_tui.services.board import Board, JobDetail, Patch
-    from dispatch_tui.services.candidates import Candidate, Nobody
+    from dispatch_tui.services.execution.board import Board, JobDetail, Patch
+    from dispatch_tui.services.planning.candidates import Candidate, Nobody
     from dispatch_tui.tui.backend import Backend
 
 MAX_ALERT_NOTICES = 3  # per reload: the markers in the panes show the rest
@@ -328,7 +328,7 @@ class BoardScreen(Screen[None]):
     # Writes: one worker each; a refusal is a notification with the reasons, nothing changes.
     @work(thread=True, group="write")
     def write(self, done: str, change: Callable[..., Any], ref: str, *args: Any) -> None:
-        from dispatch_tui.services.assignment import Conflict, NotFound, Refused
+        from dispatch_tui.services.planning.assignment import Conflict, NotFound, Refused
 
         board, day = self.board, self.day
         before = [row.tech_ref for row in board.grid.rows if any(b.job_ref == ref for b in row.blocks)] if board else []
@@ -381,7 +381,7 @@ class BoardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="candidates", exit_on_error=False)
     def choose(self, ref: str, verb: str) -> None:
-        from dispatch_tui.services.candidates import UnknownJob
+        from dispatch_tui.services.planning.candidates import UnknownJob
 
         day = self.day if verb == "Move" else None
         try:
@@ -466,7 +466,7 @@ class BoardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="candidates", exit_on_error=False)
     def pick_status(self, ref: str) -> None:
-        from dispatch_tui.services.lifecycle import next_statuses
+        from dispatch_tui.services.execution.lifecycle import next_statuses
 
         job = self.backend.job_detail(ref)
         if job is None:
@@ -516,7 +516,7 @@ class BoardScreen(Screen[None]):
 
     def _filter_problems(self, skills: Sequence[str]) -> list[str]:
         """What in the filter names nothing that exists ('unknown skill foo'): said, not an empty queue."""
-        from dispatch_tui.services.board import RequestFilter
+        from dispatch_tui.services.execution.board import RequestFilter
 
         return RequestFilter.parse(self.query_text).problems(skills) if self.query_text else []
 
@@ -581,7 +581,7 @@ class BoardScreen(Screen[None]):
     @work(thread=True, group="write")
     def rate(self, ref: str, rating: int, comment: str) -> None:
         """Record a rating; a refusal (the visit is not finished) is a notification, nothing changes."""
-        from dispatch_tui.services.assignment import Conflict, NotFound, Refused
+        from dispatch_tui.services.planning.assignment import Conflict, NotFound, Refused
 
         try:
             rated = self.backend.feedback(ref, rating, comment)

@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from dispatch_tui.services.kpi import TECHNICIAN_COLUMNS, WAIT_LABELS, as_percent, figure, technician_rows
+from dispatch_tui.services.reports.kpi import TECHNICIAN_COLUMNS, WAIT_LABELS, as_percent, figure, technician_rows
 
 KPI_DAYS = 7  # the period shown: this many local days, ending on the board's day
 BAR_WIDTH = 24

@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 if TYPE_CHECKING:
-    from dispatch_tui.services.lateness import LateList
+    from dispatch_tui.services.execution.lateness import LateList
 
 
 def late_tables(found: LateList, zone: ZoneInfo) -> Group | Text:

@@ -22,7 +22,7 @@ from dispatch_tui.domain import ChangeKind
 
 if TYPE_CHECKING:
     from dispatch_tui.config import Settings
-    from dispatch_tui.services.optimize import Built, Change, Report
+    from dispatch_tui.services.planning.optimize import Built, Change, Report
 
 
 class OptimizeScreen(ModalScreen[str | None]):
@@ -90,7 +90,7 @@ class OptimizeScreen(ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, group="solve")
     def solve(self) -> None:
-        from dispatch_tui.services.plan_preview import PreviewFailed, PreviewRun
+        from dispatch_tui.services.planning.plan_preview import PreviewFailed, PreviewRun
 
         worker = get_current_worker()
         try:
@@ -158,7 +158,7 @@ class OptimizeScreen(ModalScreen[str | None]):
     def action_accept_technician(self) -> None:
         if self.report is None or not self.rows or self._applying:
             return
-        from dispatch_tui.services.plan_preview import linked_technicians, only_technicians
+        from dispatch_tui.services.planning.plan_preview import linked_technicians, only_technicians
 
         row = self.query_one(DataTable).cursor_row
         techs = linked_technicians(self.report, _tech(self.rows[row]))
@@ -166,8 +166,8 @@ class OptimizeScreen(ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, group="apply")
     def apply(self, report: Report, what: str) -> None:
-        from dispatch_tui.services.plan_preview import apply_preview
-        from dispatch_tui.services.run_lock import Busy
+        from dispatch_tui.services.planning.plan_preview import apply_preview
+        from dispatch_tui.services.planning.run_lock import Busy
 
         assert self.built is not None
         self._applying = True

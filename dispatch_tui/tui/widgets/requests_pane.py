@@ -18,7 +18,7 @@ from dispatch_tui.tui.widgets.virtual_list import VirtualList
 from dispatch_tui.tui.wording import due_label, duration, window_label
 
 if TYPE_CHECKING:
-    from dispatch_tui.services.board import RequestRow
+    from dispatch_tui.services.execution.board import RequestRow
 
 
 class RequestsPane(VirtualList["RequestRow"]):

@@ -23,7 +23,7 @@ from textual.strip import Strip
 from dispatch_tui.tui.palette import palette
 
 if TYPE_CHECKING:
-    from dispatch_tui.services.board import Block, Grid, GridRow
+    from dispatch_tui.services.execution.board import Block, Grid, GridRow
 
 NAME_WIDTH = 16
 CELL_STEP = 5  # minutes: the finest scale, and what a scale is a multiple of

@@ -17,8 +17,8 @@ from dispatch_tui.tui.palette import palette
 from dispatch_tui.tui.wording import status_label
 
 if TYPE_CHECKING:
-    from dispatch_tui.services.board import Alert, JobDetail, TechDetail
-    from dispatch_tui.services.scheduling import DayFrame
+    from dispatch_tui.services.execution.board import Alert, JobDetail, TechDetail
+    from dispatch_tui.services.planning.scheduling import DayFrame
 
 
 class StatusPane(VerticalScroll):

@@ -11,7 +11,7 @@ from dispatch_tui.tui.widgets.virtual_list import VirtualList
 from dispatch_tui.tui.wording import status_label
 
 if TYPE_CHECKING:
-    from dispatch_tui.services.board import TechRow
+    from dispatch_tui.services.execution.board import TechRow
 
 
 class TechniciansPane(VirtualList["TechRow"]):

@@ -17,8 +17,15 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlmodel import Session
 
 from dispatch_tui.domain import ANY_SKILL
-from dispatch_tui.services.imports.reading import RowError
-from dispatch_tui.services.imports.rows import AbsenceRow, CustomerRow, PartRow, RateRow, RequestRow, TechnicianRow
+from dispatch_tui.services.intake.imports.reading import RowError
+from dispatch_tui.services.intake.imports.rows import (
+    AbsenceRow,
+    CustomerRow,
+    PartRow,
+    RateRow,
+    RequestRow,
+    TechnicianRow,
+)
 from dispatch_tui.store.models import (
     Absence,
     Customer,

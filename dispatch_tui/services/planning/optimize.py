@@ -20,9 +20,9 @@ from sqlmodel import Session, col, select
 
 from dispatch_tui.domain import MOVABLE, AppointmentOrigin, ChangeKind, JobStatus
 from dispatch_tui.optimizer.problem import Problem, Solution, Task, Vehicle
-from dispatch_tui.services.assignment import bump_version, retravel
-from dispatch_tui.services.day_plan import DayPlan, job_spec, load_day
-from dispatch_tui.services.scheduling import BREAK_SLIDE_MINUTES, Point, TechDay, Travel
+from dispatch_tui.services.planning.assignment import bump_version, retravel
+from dispatch_tui.services.planning.day_plan import DayPlan, job_spec, load_day
+from dispatch_tui.services.planning.scheduling import BREAK_SLIDE_MINUTES, Point, TechDay, Travel
 from dispatch_tui.store.models import Appointment, Job, Technician
 
 if TYPE_CHECKING:

@@ -37,8 +37,8 @@ from sqlmodel import Session, col
 
 from dispatch_tui.domain import FINISHED, JobStatus
 from dispatch_tui.localtime import local_iso
-from dispatch_tui.services.day_plan import DayPlan, load_day
-from dispatch_tui.services.scheduling import Point, TechDay, Travel
+from dispatch_tui.services.planning.day_plan import DayPlan, load_day
+from dispatch_tui.services.planning.scheduling import Point, TechDay, Travel
 from dispatch_tui.services.travel import prefetch
 from dispatch_tui.store.models import Job, JobEvent
 

@@ -28,8 +28,15 @@ from sqlmodel import Session, col, select
 from dispatch_tui.domain import FINISHED, STARTED, JobSource
 from dispatch_tui.domain import JobStatus as S
 from dispatch_tui.localtime import local_moment
-from dispatch_tui.services.assignment import Change, Refused, appointment_of, bump_version, job_at_version, retravel
-from dispatch_tui.services.scheduling import Travel
+from dispatch_tui.services.planning.assignment import (
+    Change,
+    Refused,
+    appointment_of,
+    bump_version,
+    job_at_version,
+    retravel,
+)
+from dispatch_tui.services.planning.scheduling import Travel
 from dispatch_tui.store.models import Appointment, FollowUp, Job, JobEvent, JobPart, Part, Technician, utcnow
 
 FORWARD: dict[str, tuple[str, ...]] = {

@@ -18,12 +18,12 @@ from sqlmodel import Session, col, select
 
 from dispatch_tui.domain import AlertKind, JobStatus
 from dispatch_tui.localtime import local_iso
-from dispatch_tui.services.actual_times import Actual, actual_times
-from dispatch_tui.services.candidates import still_open, why_unplaceable, window_text
-from dispatch_tui.services.day_plan import DayPlan, job_spec, load_day
-from dispatch_tui.services.insertion import insertions, legs_to_try
-from dispatch_tui.services.promises import BrokenPromise, broken_promises
-from dispatch_tui.services.scheduling import Point, TechDay, Travel, break_slot
+from dispatch_tui.services.execution.actual_times import Actual, actual_times
+from dispatch_tui.services.planning.candidates import still_open, why_unplaceable, window_text
+from dispatch_tui.services.planning.day_plan import DayPlan, job_spec, load_day
+from dispatch_tui.services.planning.insertion import insertions, legs_to_try
+from dispatch_tui.services.planning.promises import BrokenPromise, broken_promises
+from dispatch_tui.services.planning.scheduling import Point, TechDay, Travel, break_slot
 from dispatch_tui.services.travel import prefetch
 from dispatch_tui.store.models import Customer, Job, Site, Skill, utcnow
 

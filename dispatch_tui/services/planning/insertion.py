@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import pairwise
 
-from dispatch_tui.services.scheduling import (
+from dispatch_tui.services.planning.scheduling import (
     DayFrame,
     JobSpec,
     Point,

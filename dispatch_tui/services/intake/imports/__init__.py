@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from dispatch_tui.domain import AlertKind
-from dispatch_tui.services.imports.reading import FileFormat, RowError, decode, format_from_path, read_records
-from dispatch_tui.services.imports.rows import (
+from dispatch_tui.services.intake.imports.reading import FileFormat, RowError, decode, format_from_path, read_records
+from dispatch_tui.services.intake.imports.rows import (
     KEY_COLUMN,
     AbsenceRow,
     CustomerRow,
@@ -29,7 +29,7 @@ from dispatch_tui.services.imports.rows import (
     parse_record,
     row_key,
 )
-from dispatch_tui.services.imports.writing import (
+from dispatch_tui.services.intake.imports.writing import (
     Counts,
     write_absences,
     write_customers,
@@ -38,7 +38,7 @@ from dispatch_tui.services.imports.writing import (
     write_requests,
     write_technicians,
 )
-from dispatch_tui.services.promises import BrokenPromise, broken_promises
+from dispatch_tui.services.planning.promises import BrokenPromise, broken_promises
 
 __all__ = ["FileFormat", "ImportKind", "ImportRejected", "ImportReport", "RowError", "format_from_path", "import_data"]
 

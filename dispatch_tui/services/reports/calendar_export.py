@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from icalendar import Calendar, Event
 
-from dispatch_tui.services.schedule_export import Route, Schedule
+from dispatch_tui.services.reports.schedule_export import Route, Schedule
 from dispatch_tui.store.models import utcnow
 
 PRODUCT_ID = "-//dispatch//field-service schedule//EN"

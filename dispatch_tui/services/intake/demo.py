@@ -19,8 +19,8 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from dispatch_tui.localtime import local_at, local_day_bounds
-from dispatch_tui.services.demo_data import DemoData, DemoSpec, generate_demo, write_demo_files
-from dispatch_tui.services.imports import FileFormat, ImportKind, import_data
+from dispatch_tui.services.intake.demo_data import DemoData, DemoSpec, generate_demo, write_demo_files
+from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.store.models import (
     Absence,
     Appointment,

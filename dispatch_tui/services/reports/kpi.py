@@ -33,7 +33,7 @@ from sqlmodel import Session
 from dispatch_tui.domain import FINISHED
 from dispatch_tui.domain import JobStatus as S
 from dispatch_tui.localtime import local_period_bounds
-from dispatch_tui.services.timesheets import TimesheetDay, timesheets
+from dispatch_tui.services.billing.timesheets import TimesheetDay, timesheets
 from dispatch_tui.store.models import Appointment, Feedback, FollowUp, Job, JobEvent, Technician, utcnow
 
 T_JOB = Job.__table__  # type: ignore[attr-defined]

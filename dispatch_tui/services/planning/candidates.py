@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from dispatch_tui.services.day_plan import DayPlan, job_spec, load_day
-from dispatch_tui.services.insertion import TIGHT_MINUTES, WAIT_CAP_MINUTES, Insertion, insertions, legs_to_try
-from dispatch_tui.services.scheduling import DayFrame, JobSpec, TechDay, Travel, check_insert
+from dispatch_tui.services.planning.day_plan import DayPlan, job_spec, load_day
+from dispatch_tui.services.planning.insertion import TIGHT_MINUTES, WAIT_CAP_MINUTES, Insertion, insertions, legs_to_try
+from dispatch_tui.services.planning.scheduling import DayFrame, JobSpec, TechDay, Travel, check_insert
 from dispatch_tui.services.travel import prefetch
 from dispatch_tui.store.models import Appointment, Job, Technician
 

@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session, col
 
 from dispatch_tui.localtime import format_clock, local_day_bounds, local_iso
-from dispatch_tui.services.actual_times import KNOWN, actual_times
+from dispatch_tui.services.execution.actual_times import KNOWN, actual_times
 from dispatch_tui.store.models import (
     Absence,
     Appointment,

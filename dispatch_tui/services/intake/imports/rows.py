@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from dispatch_tui.domain import ANY_SKILL, ImportKind, JobSource
 from dispatch_tui.localtime import format_clock, parse_clock, parse_datetime
-from dispatch_tui.services.imports.reading import Record, RowError
+from dispatch_tui.services.intake.imports.reading import Record, RowError
 
 
 @dataclass(frozen=True, slots=True)

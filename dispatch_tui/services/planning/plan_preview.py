@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dispatch_tui.config import Settings
-    from dispatch_tui.services.optimize import Built, Report
+    from dispatch_tui.services.planning.optimize import Built, Report
 
 
 class PreviewFailed(Exception):
@@ -37,7 +37,7 @@ def preview_day(
     from sqlmodel import Session
 
     from dispatch_tui.config import Settings
-    from dispatch_tui.services import optimize as planner
+    from dispatch_tui.services.planning import optimize as planner
     from dispatch_tui.services.travel import travel_model
     from dispatch_tui.store import make_engine
 
@@ -148,8 +148,8 @@ def apply_preview(settings: Settings, built: Built, report: Report) -> Report:
     """Write ``report`` (all or part of a preview) in one transaction, under the optimizer's lock."""
     from sqlmodel import Session
 
-    from dispatch_tui.services import optimize as planner
-    from dispatch_tui.services.run_lock import exclusive
+    from dispatch_tui.services.planning import optimize as planner
+    from dispatch_tui.services.planning.run_lock import exclusive
     from dispatch_tui.services.travel import point_travel
     from dispatch_tui.store import make_engine
 

@@ -24,12 +24,18 @@ from sqlalchemy import func, select, text
 from sqlmodel import Session, col
 
 from dispatch_tui.domain import AlertKind, JobSource, JobStatus
-from dispatch_tui.services.actual_times import actual_span, actual_times
-from dispatch_tui.services.day_plan import load_day
-from dispatch_tui.services.lateness import LATE_GRACE_MINUTES, TechProjection, late_list, project_plan, running_late
-from dispatch_tui.services.promises import broken_promises
-from dispatch_tui.services.queries import list_technicians
-from dispatch_tui.services.scheduling import DayFrame, Travel, break_slot
+from dispatch_tui.services.execution.actual_times import actual_span, actual_times
+from dispatch_tui.services.execution.lateness import (
+    LATE_GRACE_MINUTES,
+    TechProjection,
+    late_list,
+    project_plan,
+    running_late,
+)
+from dispatch_tui.services.execution.queries import list_technicians
+from dispatch_tui.services.planning.day_plan import load_day
+from dispatch_tui.services.planning.promises import broken_promises
+from dispatch_tui.services.planning.scheduling import DayFrame, Travel, break_slot
 from dispatch_tui.store.models import (
     Appointment,
     Customer,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from dispatch_tui.localtime import local_at
-from dispatch_tui.services.scheduling import Absence, DayFrame, JobSpec, TechDay, Visit
+from dispatch_tui.services.planning.scheduling import Absence, DayFrame, JobSpec, TechDay, Visit
 from dispatch_tui.store.models import Absence as AbsenceRow
 from dispatch_tui.store.models import (
     Appointment,

@@ -18,8 +18,8 @@ from sqlmodel import Session, col, select
 
 from dispatch_tui.domain import FINISHED, MOVABLE, AppointmentOrigin, JobStatus
 from dispatch_tui.localtime import local_iso, local_moment
-from dispatch_tui.services.day_plan import job_spec, load_day
-from dispatch_tui.services.scheduling import DayFrame, Travel, check_insert
+from dispatch_tui.services.planning.day_plan import job_spec, load_day
+from dispatch_tui.services.planning.scheduling import DayFrame, Travel, check_insert
 from dispatch_tui.store.models import Appointment, FollowUp, Job, JobEvent, Technician, utcnow
 
 ASSIGNABLE = {JobStatus.NEW.value}

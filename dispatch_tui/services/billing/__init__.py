@@ -1,0 +1,1 @@
+"""Billing: rates, time sheets and invoice lines from finished visits."""

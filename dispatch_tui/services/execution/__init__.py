@@ -1,0 +1,1 @@
+"""Execution: the day as it happens (statuses, lateness, feedback) and the board that shows it."""

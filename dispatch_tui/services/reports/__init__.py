@@ -1,0 +1,1 @@
+"""Reports: KPIs and the plan as data (schedule JSON, calendars)."""
