@@ -58,6 +58,7 @@ def writer(url: str, bookings: list[tuple[str, str, str]], gate: Any, results: A
     from sqlmodel import Session
 
     from dispatch_tui.config import Settings
+    from dispatch_tui.services.errors import Conflict, Refused
     from dispatch_tui.services.planning import assignment
     from dispatch_tui.services.travel import point_travel
     from dispatch_tui.store import make_engine
@@ -74,7 +75,7 @@ def writer(url: str, bookings: list[tuple[str, str, str]], gate: Any, results: A
                 assignment.assign(session, job, tech, datetime.fromisoformat(start), zone=ZONE, travel=travel,
                                   actor="bench")  # fmt: skip
                 session.commit()
-        except (assignment.Refused, assignment.Conflict):
+        except (Refused, Conflict):
             refused += 1
         except OperationalError as exc:
             errors.append(str(exc.orig))

@@ -44,7 +44,7 @@ def change_session(ctx: typer.Context, *, force: bool | None = None) -> Iterator
     state (completed, under way, locked) is no rule that --force overrides."""
     from sqlmodel import Session
 
-    from dispatch_tui.services.planning.assignment import Conflict, NotFound, Refused
+    from dispatch_tui.services.errors import Conflict, NotFound, Refused
 
     context = app_context(ctx)
     with Session(context.engine()) as session:

@@ -14,7 +14,7 @@ from textual.app import App
 from textual.binding import BindingType
 
 from dispatch_tui import clock as process_clock
-from dispatch_tui.tui.backend import Backend
+from dispatch_tui.services.core import Core
 from dispatch_tui.tui.commands import DispatchCommands
 from dispatch_tui.tui.keys import APP_ACTIONS, bindings
 from dispatch_tui.tui.screens.board import BoardScreen
@@ -43,7 +43,7 @@ class DispatchApp(App[None]):
         self.settings = settings
         self.clock = clock or settings.clock
         process_clock.use(self.clock)
-        self.backend = Backend(settings, self.clock, actor)
+        self.backend = Core(settings, self.clock, actor)
         self.day = day or self.clock.today(settings.zone)
         self.poll_interval = poll_interval
         self.optimize_time_limit = optimize_time_limit

@@ -50,6 +50,7 @@ def _book(url: str, job_ref: str, tech_ref: str, start: Any, gate: Any, results:
     """One dispatcher's assign, in its own process and connection."""
     from sqlmodel import Session
 
+    from dispatch_tui.services import errors
     from dispatch_tui.services.planning import assignment
     from dispatch_tui.services.travel import point_travel
 
@@ -69,9 +70,9 @@ def _book(url: str, job_ref: str, tech_ref: str, start: Any, gate: Any, results:
             assignment.assign(session, job_ref, tech_ref, start, zone=ZONE, travel=travel, actor=f"d-{tech_ref}")
             session.commit()
         results.put((job_ref, tech_ref, "assigned"))
-    except assignment.Refused as refused:
+    except errors.Refused as refused:
         results.put((job_ref, tech_ref, f"refused: {refused.reasons[0]}"))
-    except assignment.Conflict as conflict:
+    except errors.Conflict as conflict:
         results.put((job_ref, tech_ref, f"conflict: {conflict}"))
     finally:
         engine.dispose()

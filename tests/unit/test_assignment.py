@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from dispatch_tui.services.errors import Conflict, NotFound, Refused
 from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.services.planning import assignment
-from dispatch_tui.services.planning.assignment import Conflict, NotFound, Refused
 from dispatch_tui.services.planning.scheduling import Point
 from dispatch_tui.store.models import Appointment, Job, JobEvent
 from dispatch_tui.travel.haversine import travel_minutes

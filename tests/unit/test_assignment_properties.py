@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlmodel import Session
 
+from dispatch_tui.services import errors
 from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.services.planning import assignment
 from dispatch_tui.store import make_engine, upgrade
@@ -98,7 +99,7 @@ def test_accepted_operations_always_leave_feasible_days(
                                     actor="prop")  # fmt: skip
                 else:
                     assignment.unassign(session, job, zone=ZONE, travel=service_travel, actor="prop")
-            except assignment.Refused:
+            except errors.Refused:
                 continue
             session.commit()
         assert check_store(engine, DAY, ZONE) == [], f"after {op} {job} {tech} {start:%H:%M}"

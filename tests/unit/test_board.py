@@ -9,8 +9,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from dispatch_tui.localtime import local_at
+from dispatch_tui.services.errors import Refused
 from dispatch_tui.services.execution import board, lifecycle
-from dispatch_tui.services.planning.assignment import Refused, assign, unassign
+from dispatch_tui.services.planning.assignment import assign, unassign
 from dispatch_tui.store.models import (
     Absence,
     Appointment,

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from dispatch_tui.services.errors import Refused
 from dispatch_tui.services.execution import lifecycle
 from dispatch_tui.services.execution.feedback import record_feedback
 from dispatch_tui.services.planning import assignment
-from dispatch_tui.services.planning.assignment import Refused
 from dispatch_tui.store.models import Feedback, FollowUp, Job, JobEvent, JobPart, utcnow
 from tests.conftest import ZONE, dump
 from tests.unit.workdata import AFTER, DAY, at, call, load, travel

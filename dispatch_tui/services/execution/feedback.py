@@ -12,8 +12,9 @@ from sqlmodel import Session
 
 from dispatch_tui.domain import FINISHED
 from dispatch_tui.domain import JobStatus as S
+from dispatch_tui.services.errors import Refused
 from dispatch_tui.services.execution.lifecycle import _bump
-from dispatch_tui.services.planning.assignment import Refused, job_at_version
+from dispatch_tui.services.planning.assignment import job_at_version
 from dispatch_tui.store.models import Feedback, utcnow
 
 

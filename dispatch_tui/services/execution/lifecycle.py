@@ -28,9 +28,9 @@ from sqlmodel import Session, col, select
 from dispatch_tui.domain import FINISHED, STARTED, JobSource
 from dispatch_tui.domain import JobStatus as S
 from dispatch_tui.localtime import local_moment
+from dispatch_tui.services.errors import Refused
 from dispatch_tui.services.planning.assignment import (
     Change,
-    Refused,
     appointment_of,
     bump_version,
     job_at_version,

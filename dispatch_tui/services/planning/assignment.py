@@ -18,31 +18,12 @@ from sqlmodel import Session, col, select
 
 from dispatch_tui.domain import FINISHED, MOVABLE, AppointmentOrigin, JobStatus
 from dispatch_tui.localtime import local_iso, local_moment
+from dispatch_tui.services.errors import Conflict, NotFound, Refused
 from dispatch_tui.services.planning.day_plan import job_spec, load_day
 from dispatch_tui.services.planning.scheduling import DayFrame, Travel, check_insert
 from dispatch_tui.store.models import Appointment, FollowUp, Job, JobEvent, Technician, utcnow
 
 ASSIGNABLE = {JobStatus.NEW.value}
-
-
-class Refused(Exception):
-    """The change breaks the rules (or the job's state forbids it); nothing was written.
-
-    ``overridable``: the reasons are the scheduling rules, which ``force`` overrides; a refusal for the
-    job's state (completed, under way, locked…) is not, and its reasons say what can be done instead."""
-
-    def __init__(self, reasons: list[str], *, overridable: bool = False) -> None:
-        self.reasons = reasons
-        self.overridable = overridable
-        super().__init__("; ".join(reasons))
-
-
-class Conflict(Exception):
-    """Someone else changed the job since it was read; nothing was written."""
-
-
-class NotFound(Exception):
-    """No job or technician with that ref."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from dispatch_tui.localtime import local_at
-from dispatch_tui.services.planning.assignment import Change, Refused, appointment_of, assign, job_at_version, move
+from dispatch_tui.services.errors import Refused
+from dispatch_tui.services.planning.assignment import Change, appointment_of, assign, job_at_version, move
 from dispatch_tui.services.planning.scheduling import Travel
 
 STEP_MINUTES = 5

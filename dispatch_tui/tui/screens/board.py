@@ -1,13 +1,13 @@
 """The board: Requests, Technicians, Schedule and Status, live.
 
-Workers do the store work (thread workers over ``Backend``) and post results back as messages; the
-screen hands them to the panes as attributes. A watcher thread hears other processes' commits
+Workers do the store work (thread workers over the core, ``services.core.Core``) and post results back
+as messages; the screen hands them to the panes as attributes. A watcher thread hears other processes' commits
 (``ChangeFeed``: LISTEN/NOTIFY on PostgreSQL, ``PRAGMA data_version`` on SQLite) and polls at once;
 the store is also polled every ``poll_interval`` seconds. A poll reads a cheap change token and
 reloads only when it changed (or the minute turned: statuses and alerts follow the clock).
 
 A first load paints the queue's first page, the grid and the team before the rest of the queue and
-the alerts. A write is shown from what it touched, read back right away (``Backend.patch``: the job's
+the alerts. A write is shown from what it touched, read back right away (``Core.patch``: the job's
 queue row, its technicians' rows); the next change-token check reloads the whole board to reconcile,
 and a reload that began before a write landed is dropped (the patch is newer) and started again.
 """
@@ -42,9 +42,9 @@ TIMED_STEPS = (JobStatus.EN_ROUTE.value, JobStatus.ON_SITE.value, JobStatus.COMP
                JobStatus.NEEDS_FOLLOW_UP.value)  # fmt: skip
 
 if TYPE_CHECKING:
+    from dispatch_tui.services.core import Core
     from dispatch_tui.services.execution.board import Board, JobDetail, Patch
     from dispatch_tui.services.planning.candidates import Candidate, Nobody
-    from dispatch_tui.tui.backend import Backend
 
 MAX_ALERT_NOTICES = 3  # per reload: the markers in the panes show the rest
 SHORT_TERMINAL_ROWS = 32  # below this many rows, alerts are notified one at a time
@@ -86,7 +86,7 @@ class BoardScreen(Screen[None]):
             self.reason = reason
             super().__init__()
 
-    def __init__(self, backend: Backend, day: date, poll_interval: float) -> None:
+    def __init__(self, backend: Core, day: date, poll_interval: float) -> None:
         super().__init__()
         self.backend = backend
         self.day = day
@@ -328,7 +328,7 @@ class BoardScreen(Screen[None]):
     # Writes: one worker each; a refusal is a notification with the reasons, nothing changes.
     @work(thread=True, group="write")
     def write(self, done: str, change: Callable[..., Any], ref: str, *args: Any) -> None:
-        from dispatch_tui.services.planning.assignment import Conflict, NotFound, Refused
+        from dispatch_tui.services.errors import Conflict, NotFound, Refused
 
         board, day = self.board, self.day
         before = [row.tech_ref for row in board.grid.rows if any(b.job_ref == ref for b in row.blocks)] if board else []
@@ -581,7 +581,7 @@ class BoardScreen(Screen[None]):
     @work(thread=True, group="write")
     def rate(self, ref: str, rating: int, comment: str) -> None:
         """Record a rating; a refusal (the visit is not finished) is a notification, nothing changes."""
-        from dispatch_tui.services.planning.assignment import Conflict, NotFound, Refused
+        from dispatch_tui.services.errors import Conflict, NotFound, Refused
 
         try:
             rated = self.backend.feedback(ref, rating, comment)

@@ -1,7 +1,7 @@
 """The customer's feedback on a finished visit: a rating of 1 to 5 and an optional comment.
 
 Keys 1..5 (or the list and Enter) pick the rating, then the comment is typed; Enter records. The
-dialog only collects them: the board records them (``Backend.feedback``) and shows a refusal.
+dialog only collects them: the board records them (``Core.feedback``) and shows a refusal.
 """
 
 from __future__ import annotations

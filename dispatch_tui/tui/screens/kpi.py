@@ -90,7 +90,7 @@ def trend_table(report: dict[str, Any]) -> Table:
 
 
 class KpiScreen(ModalScreen[None]):
-    """``load(first, last)`` reads the KPIs (``Backend.kpis``); it runs in a thread worker."""
+    """``load(first, last)`` reads the KPIs (``Core.kpis``); it runs in a thread worker."""
 
     CSS_PATH = ["dialog.tcss", "kpi.tcss"]  # noqa: RUF012 - Textual reads it as a class attribute
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "dismiss_none", "Close")]

@@ -49,7 +49,7 @@ def late_tables(found: LateList, zone: ZoneInfo) -> Group | Text:
 
 
 class LateScreen(ModalScreen[None]):
-    """``load(day)`` reads the late list (``Backend.late_list``); it runs in a thread worker."""
+    """``load(day)`` reads the late list (``Core.late_list``); it runs in a thread worker."""
 
     CSS_PATH = ["dialog.tcss", "late.tcss"]  # noqa: RUF012 - Textual reads it as a class attribute
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "dismiss_none", "Close")]

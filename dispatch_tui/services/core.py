@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from dispatch_tui.services.planning.candidates import Candidate, Nobody
 
 
-class Backend:
+class Core:
     def __init__(self, settings: Settings, clock: Clock, actor: str | None = None) -> None:
         self.settings = settings
         self.clock = clock
