@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -41,7 +42,7 @@ def late(
         return
     stdout.print(f"{len(found.technicians)} technician(s) running late on {as_of}:", highlight=False)
 
-    def hm(value) -> str:  # type: ignore[no-untyped-def]
+    def hm(value: datetime) -> str:
         return value.astimezone(zone).strftime("%H:%M")
 
     for tech in found.technicians:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -83,7 +84,7 @@ def _marks(stop) -> str:  # type: ignore[no-untyped-def]
 
 
 def _print_tables(plan, zone) -> None:  # type: ignore[no-untyped-def]
-    def hm(value) -> str:  # type: ignore[no-untyped-def]
+    def hm(value: datetime) -> str:
         return value.astimezone(zone).strftime("%H:%M")
 
     for route in plan.routes:

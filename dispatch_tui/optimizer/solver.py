@@ -203,11 +203,11 @@ def _transits(
         return routing.RegisterTransitMatrix(travel_nodes), routing.RegisterTransitMatrix(time_nodes)
 
     def travel(i: int, j: int) -> int:
-        return matrix[locations[manager.IndexToNode(i)]][locations[manager.IndexToNode(j)]]
+        return matrix[locations[int(manager.IndexToNode(i))]][locations[int(manager.IndexToNode(j))]]
 
     def duration(i: int, j: int) -> int:
-        node = manager.IndexToNode(i)
-        return service[node] + matrix[locations[node]][locations[manager.IndexToNode(j)]]
+        node = int(manager.IndexToNode(i))
+        return service[node] + matrix[locations[node]][locations[int(manager.IndexToNode(j))]]
 
     return routing.RegisterTransitCallback(travel), routing.RegisterTransitCallback(duration)
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 class DispatchApp(App[None]):
     TITLE = "dispatch"
-    BINDINGS: ClassVar[list[BindingType]] = bindings(APP_ACTIONS)  # type: ignore[assignment]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(APP_ACTIONS)
     COMMANDS = App.COMMANDS | {DispatchCommands}
 
     def __init__(

@@ -143,7 +143,7 @@ def list_technicians(
         )
     }
     result = []
-    tech_query = select(Technician).order_by(Technician.ref)  # type: ignore[arg-type]
+    tech_query = select(Technician).order_by(Technician.ref)
     if refs is not None:
         tech_query = tech_query.where(col(Technician.ref).in_(list(refs)))
     for tech in session.scalars(tech_query):

@@ -98,7 +98,7 @@ def bump_version(session: Session, job: Job, status: str, actor: str, note: str,
         .where(col(Job.id) == job.id, col(Job.version) == seen)
         .values(version=seen + 1, status=status, updated_at=utcnow())
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise Conflict(f"{job.ref} was changed by someone else while this ran; reload and try again")
     event = JobEvent(job_id=job.id or 0, actor=actor, from_status=job.status, to_status=status, note=note)
     if at is not None:

@@ -44,4 +44,5 @@ def route_calendar(schedule: Schedule, route: Route, *, stamp: datetime | None =
         lunch.add("dtstart", route.break_[0])
         lunch.add("dtend", route.break_[1])
         calendar.add_component(lunch)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -30,7 +31,7 @@ class StatusPane(VerticalScroll):
 
         self._shown: Callable[[], None] | None = None  # draws what is shown again (in a new theme's colours)
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield self._body
 
     def on_mount(self) -> None:

@@ -13,13 +13,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from dispatch_tui.domain import AlertKind
-from dispatch_tui.services.intake.imports.reading import FileFormat, RowError, decode, format_from_path, read_records
+from dispatch_tui.domain import AlertKind, FileFormat, ImportKind
+from dispatch_tui.services.intake.imports.reading import RowError, decode, format_from_path, read_records
 from dispatch_tui.services.intake.imports.rows import (
     KEY_COLUMN,
     AbsenceRow,
     CustomerRow,
-    ImportKind,
     PartRow,
     RateRow,
     RequestRow,

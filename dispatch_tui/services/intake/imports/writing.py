@@ -81,7 +81,8 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
 
 
 def _max_id(session: Session, table: Any) -> int:
-    return session.connection().execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    top: int = session.connection().execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    return top
 
 
 def _insert_many(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
