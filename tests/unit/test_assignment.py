@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dispatch_tui.services.errors import Conflict, NotFound, Refused
 from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
+from dispatch_tui.services.jobs import record_change
 from dispatch_tui.services.planning import assignment
 from dispatch_tui.services.planning.scheduling import Point
 from dispatch_tui.store.models import Appointment, Job, JobEvent
 from dispatch_tui.travel.haversine import travel_minutes
-from tests.clock import DAY, at
-from tests.conftest import WEEKDAYS, ZONE, dump
+from tests.clock import DAY, ZONE, at
+from tests.conftest import WEEKDAYS, dump
 from tests.unit.importdata import ABSENCES, CUSTOMERS, REQUESTS, TECHNICIANS
+
+Result = TypeVar("Result")
 
 
 def travel(a: Point, b: Point) -> int:
@@ -36,7 +41,7 @@ def store(store_engine: Engine) -> Engine:
     return store_engine
 
 
-def run(engine: Engine, action, *args, **kwargs):  # type: ignore[no-untyped-def]
+def run(engine: Engine, action: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
     """One service call in its own committed transaction, as the CLI does."""
     with Session(engine) as session:
         result = action(session, *args, zone=ZONE, actor="tester", **kwargs)
@@ -44,14 +49,14 @@ def run(engine: Engine, action, *args, **kwargs):  # type: ignore[no-untyped-def
         return result
 
 
-def assign(engine: Engine, job: str, tech: str, start: str, **kw):  # type: ignore[no-untyped-def]
+def assign(engine: Engine, job: str, tech: str, start: str, **kw: Any) -> assignment.Change:
     return run(engine, assignment.assign, job, tech, local(start), travel=travel, **kw)
 
 
 def events(engine: Engine, ref: str) -> list[tuple[str | None, str, str]]:
     with Session(engine) as session:
         job = session.exec(select(Job).where(Job.ref == ref)).one()
-        rows = session.exec(select(JobEvent).where(JobEvent.job_id == job.id).order_by(JobEvent.id)).all()
+        rows = session.exec(select(JobEvent).where(JobEvent.job_id == job.id).order_by(col(JobEvent.id))).all()
         return [(e.from_status, e.to_status, e.note) for e in rows]
 
 
@@ -124,7 +129,7 @@ def test_a_stale_version_is_a_conflict_never_an_overwrite(store: Engine) -> None
         job_seen_by_a = console_a.exec(select(Job).where(Job.ref == "R1")).one()
         run(store, assignment.move, "R1", local("10:00"), travel=travel)
         with pytest.raises(Conflict):
-            assignment.bump_version(console_a, job_seen_by_a, "scheduled", "console A", "late write")
+            record_change(console_a, job_seen_by_a, "scheduled", "console A", "late write")
     assert events(store, "R1")[-1][2].startswith("moved from T1")
 
 
@@ -134,7 +139,7 @@ def test_drives_are_kept_up_to_date_when_a_stop_is_inserted_before_another(store
     with Session(store) as session:
         drive = {
             ref: a.travel_minutes
-            for a, ref in session.exec(select(Appointment, Job.ref).join(Job, Appointment.job_id == Job.id))
+            for a, ref in session.exec(select(Appointment, Job.ref).join(Job, col(Appointment.job_id) == Job.id))
         }
     assert drive["R1"] == travel((45.744, 4.819), (45.759, 4.852))
     assert drive["R3"] == travel((45.76, 4.84), (45.744, 4.819))

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from dispatch_tui.domain import FINISHED
 from dispatch_tui.domain import JobStatus as S
 from dispatch_tui.services.errors import Refused
-from dispatch_tui.services.execution.lifecycle import _bump
+from dispatch_tui.services.jobs import record_change
 from dispatch_tui.services.planning.assignment import job_at_version
 from dispatch_tui.store.models import Feedback, utcnow
 
@@ -49,7 +49,7 @@ def record_feedback(
     old = session.get(Feedback, job.id)
     replaced = old.rating if old is not None else None
     text = f"customer rating {rating}/5" + (f" (was {replaced}/5)" if replaced is not None else "")
-    version = _bump(session, job, job.status, actor, text + (f": {comment}" if comment else ""), at)
+    version = record_change(session, job, job.status, actor, text + (f": {comment}" if comment else ""), at)
     if old is None:
         session.add(Feedback(job_id=job.id or 0, rating=rating, comment=comment, actor=actor, at=at))
     else:

@@ -22,17 +22,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from dispatch_tui.domain import FINISHED, STARTED, JobSource
 from dispatch_tui.domain import JobStatus as S
 from dispatch_tui.localtime import local_moment
 from dispatch_tui.services.errors import Refused
+from dispatch_tui.services.jobs import create_job, record_change
 from dispatch_tui.services.planning.assignment import (
     Change,
     appointment_of,
-    bump_version,
     job_at_version,
     retravel,
 )
@@ -102,7 +101,7 @@ def set_status(
     text = f"{job.status} → {status}" + (f": {note}" if note else "")
     if unplan:
         text += " (taken off the plan)"
-    version = _bump(session, job, status, actor, text, at)
+    version = record_change(session, job, status, actor, text, at)
     _record_parts(session, job, part_rows)
     if status == S.NEEDS_FOLLOW_UP:
         _create_follow_up(session, job, actor, note, at)
@@ -175,7 +174,7 @@ def complete(
         steps.append((S.ON_SITE.value, arrival, f"recorded by job complete (time {how})"))
     for status, when, text in steps:
         _check_moment(session, job, status, when, now, zone)
-        _bump(session, job, status, actor, f"{job.status} → {status}: {text}", when)
+        record_change(session, job, status, actor, f"{job.status} → {status}: {text}", when)
     return set_status(
         session, job.ref, S.COMPLETED.value, zone=zone, travel=travel, actor=actor, note=note, at=at,
         parts=parts, now=now,
@@ -201,15 +200,6 @@ def follow_ups(session: Session, job_ref: str) -> list[str]:
 
 
 # --- helpers -----------------------------------------------------------------------------------------
-
-
-def _bump(session: Session, job: Job, status: str, actor: str, note: str, at: datetime) -> int:
-    """``assignment.bump_version`` with the event dated ``at``; keeps ``job`` in step for a next bump."""
-    version = bump_version(session, job, status, actor, note, at=at)
-    session.flush()
-    set_committed_value(job, "version", version)
-    set_committed_value(job, "status", status)
-    return version
 
 
 def _current_run(session: Session, job: Job) -> list[JobEvent]:
@@ -292,20 +282,12 @@ def _create_follow_up(session: Session, visit: Job, actor: str, note: str, at: d
         window_start=at,
         window_end=at + FOLLOW_UP_WINDOW,
         source=JobSource.TECHNICIAN.value,
-        status=S.NEW.value,
         description=f"Follow-up of {visit.ref}" + (f": {note}" if note else ""),
         created_at=at,
         updated_at=utcnow(),
     )
-    session.add(follow_up)
-    session.flush()
+    create_job(session, follow_up, actor, f"follow-up of {visit.ref}", at)
     session.add(FollowUp(job_id=follow_up.id or 0, of_job_id=visit.id or 0))
-    session.add(
-        JobEvent(
-            job_id=follow_up.id or 0, actor=actor, at=at, from_status=None, to_status=S.NEW.value,
-            note=f"follow-up of {visit.ref}",
-        )
-    )  # fmt: skip
     session.flush()
     return follow_up
 

@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 from dispatch_tui.localtime import local_at, local_day_bounds
 from dispatch_tui.services.intake.demo_data import DemoData, DemoSpec, generate_demo, write_demo_files
 from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
+from dispatch_tui.services.jobs import record_change
 from dispatch_tui.store.models import (
     Absence,
     Appointment,
@@ -223,21 +224,5 @@ def _advance(
         steps.append(
             (done, end, "part on order, second visit needed" if done is JobStatus.NEEDS_FOLLOW_UP else "job complete")
         )
-    previous = JobStatus(job.status)
     for status, at, note in steps:
-        assert job.id is not None
-        session.add(
-            JobEvent(
-                job_id=job.id,
-                actor=DEMO_ACTOR,
-                at=at.astimezone(UTC),
-                from_status=previous.value,
-                to_status=status.value,
-                note=note,
-            )
-        )
-        previous = status
-    job.status = previous.value
-    job.version += len(steps)
-    job.updated_at = steps[-1][1]
-    session.add(job)
+        record_change(session, job, status.value, DEMO_ACTOR, note, at.astimezone(UTC))

@@ -1,7 +1,7 @@
 """Manual assignment: assign, move, unassign, lock and unlock a job, through the feasibility rules.
 
-Every change writes a JobEvent and bumps the job's version with ``UPDATE ... WHERE version = seen``:
-a write based on a version someone else has already changed fails with ``Conflict``, never
+Every change passes the gate of job changes (``services.jobs.record_change``: the version, the audit
+event): a write based on a version someone else has already changed fails with ``Conflict``, never
 overwriting silently. A refused change raises ``Refused`` with the reasons; ``force`` records them as
 an override in the audit trail instead. A locked appointment never moves, forced or not.
 """
@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from dispatch_tui.domain import FINISHED, MOVABLE, AppointmentOrigin, JobStatus
 from dispatch_tui.localtime import local_iso, local_moment
 from dispatch_tui.services.errors import Conflict, NotFound, Refused
+from dispatch_tui.services.jobs import record_change
 from dispatch_tui.services.planning.day_plan import job_spec, load_day
 from dispatch_tui.services.planning.scheduling import DayFrame, Travel, check_insert
-from dispatch_tui.store.models import Appointment, FollowUp, Job, JobEvent, Technician, utcnow
+from dispatch_tui.store.models import Appointment, FollowUp, Job, Technician
 
 ASSIGNABLE = {JobStatus.NEW.value}
 
@@ -87,24 +87,6 @@ def _technician(session: Session, ref: str) -> Technician:
 def appointment_of(session: Session, job: Job) -> Appointment | None:
     """The job's planned visit, if it has one."""
     return session.exec(select(Appointment).where(Appointment.job_id == job.id)).first()
-
-
-def bump_version(session: Session, job: Job, status: str, actor: str, note: str, at: datetime | None = None) -> int:
-    """Write the new status and version only if nobody else has written since we read ``job``; the
-    audit event is dated ``at`` (a report entered after the fact), else now."""
-    seen = job.version
-    result = session.connection().execute(
-        update(Job)
-        .where(col(Job.id) == job.id, col(Job.version) == seen)
-        .values(version=seen + 1, status=status, updated_at=utcnow())
-    )
-    if result.rowcount != 1:
-        raise Conflict(f"{job.ref} was changed by someone else while this ran; reload and try again")
-    event = JobEvent(job_id=job.id or 0, actor=actor, from_status=job.status, to_status=status, note=note)
-    if at is not None:
-        event.at = at
-    session.add(event)
-    return seen + 1
 
 
 def _check(session: Session, job: Job, tech: Technician, start: datetime, zone: ZoneInfo, travel: Travel) -> list[str]:
@@ -190,7 +172,7 @@ def assign(
     end = start + _duration(job)
     note = f"assigned to {tech.ref} ({tech.name}) {local_moment(start, zone)}–{end.astimezone(zone):%H:%M}"
     note += _override(reasons)
-    version = bump_version(session, job, JobStatus.SCHEDULED.value, actor, note)
+    version = record_change(session, job, JobStatus.SCHEDULED.value, actor, note)
     session.add(
         Appointment(
             job_id=job.id or 0,
@@ -229,7 +211,7 @@ def move(
     end = start + _duration(job)
     note = f"moved from {old_tech.ref} {local_moment(old_start, zone)} to {tech.ref} {local_moment(start, zone)}"
     note += _override(reasons)
-    version = bump_version(session, job, job.status, actor, note)
+    version = record_change(session, job, job.status, actor, note)
     appointment.technician_id, appointment.start, appointment.end = tech.id or 0, start, end
     appointment.origin = AppointmentOrigin.DISPATCHER.value
     session.add(appointment)
@@ -246,7 +228,7 @@ def unassign(
     job = job_at_version(session, job_ref, expected_version)
     appointment, tech = _placed(session, job, "unassign")
     old_start = appointment.start
-    version = bump_version(
+    version = record_change(
         session, job, JobStatus.NEW.value, actor, f"unassigned from {tech.ref} {local_moment(old_start, zone)}"
     )
     session.delete(appointment)
@@ -269,7 +251,7 @@ def set_locked(
     assert tech is not None
     if appointment.locked == locked:
         return Change(job.ref, job.status, job.version, tech.ref, appointment.start, appointment.end, locked)
-    version = bump_version(session, job, job.status, actor, "locked" if locked else "unlocked")
+    version = record_change(session, job, job.status, actor, "locked" if locked else "unlocked")
     appointment.locked = locked
     session.add(appointment)
     return Change(job.ref, job.status, version, tech.ref, appointment.start, appointment.end, locked)

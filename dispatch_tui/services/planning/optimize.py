@@ -20,7 +20,8 @@ from sqlmodel import Session, col, select
 
 from dispatch_tui.domain import MOVABLE, AppointmentOrigin, ChangeKind, JobStatus
 from dispatch_tui.optimizer.problem import Problem, Solution, Task, Vehicle
-from dispatch_tui.services.planning.assignment import bump_version, retravel
+from dispatch_tui.services.jobs import record_change
+from dispatch_tui.services.planning.assignment import retravel
 from dispatch_tui.services.planning.day_plan import DayPlan, job_spec, load_day
 from dispatch_tui.services.planning.scheduling import BREAK_SLIDE_MINUTES, Point, TechDay, Travel
 from dispatch_tui.store.models import Appointment, Job, Technician
@@ -277,7 +278,7 @@ def apply(session: Session, built: Built, report: Report, zone: ZoneInfo, travel
         appointment = session.exec(select(Appointment).where(Appointment.job_id == job.id)).first()
         if change.after is None:
             assert appointment is not None
-            bump_version(session, job, JobStatus.NEW.value, ACTOR, "taken off the plan by the optimizer: no room")
+            record_change(session, job, JobStatus.NEW.value, ACTOR, "taken off the plan by the optimizer: no room")
             touched[techs_ref(session, appointment)] = appointment.start
             session.delete(appointment)
             continue
@@ -285,7 +286,7 @@ def apply(session: Session, built: Built, report: Report, zone: ZoneInfo, travel
         start = frame.instant(change.after.start)
         end = start + timedelta(minutes=durations[job.ref])
         if appointment is None:
-            bump_version(
+            record_change(
                 session,
                 job,
                 JobStatus.SCHEDULED.value,
@@ -297,7 +298,7 @@ def apply(session: Session, built: Built, report: Report, zone: ZoneInfo, travel
         else:
             old = techs_ref(session, appointment)
             note = f"moved by the optimizer from {old} {_hm(appointment.start, zone)} to {tech.ref} {_hm(start, zone)}"
-            bump_version(session, job, job.status, ACTOR, note)
+            record_change(session, job, job.status, ACTOR, note)
             touched[old] = appointment.start
             appointment.technician_id, appointment.start, appointment.end = tech.id or 0, start, end
             appointment.origin = AppointmentOrigin.OPTIMIZER.value

@@ -26,12 +26,11 @@ from dispatch_tui.services.intake.imports.rows import (
     RequestRow,
     TechnicianRow,
 )
+from dispatch_tui.services.jobs import DetailsChange, change_details, create_jobs
 from dispatch_tui.store.models import (
     Absence,
     Customer,
     Job,
-    JobEvent,
-    JobStatus,
     Part,
     Rate,
     ShiftPattern,
@@ -39,7 +38,6 @@ from dispatch_tui.store.models import (
     Skill,
     Technician,
     TechnicianSkill,
-    utcnow,
 )
 
 T_CUSTOMER = Customer.__table__  # type: ignore[attr-defined]
@@ -50,7 +48,6 @@ T_TECH_SKILL = TechnicianSkill.__table__  # type: ignore[attr-defined]
 T_SHIFT = ShiftPattern.__table__  # type: ignore[attr-defined]
 T_ABSENCE = Absence.__table__  # type: ignore[attr-defined]
 T_JOB = Job.__table__  # type: ignore[attr-defined]
-T_EVENT = JobEvent.__table__  # type: ignore[attr-defined]
 T_RATE = Rate.__table__  # type: ignore[attr-defined]
 T_PART = Part.__table__  # type: ignore[attr-defined]
 
@@ -274,13 +271,10 @@ def write_requests(session: Session, rows: list[RequestRow], actor: str, errors:
             select(T_JOB.c.id, T_JOB.c.ref, T_JOB.c.status, T_JOB.c.version, *(T_JOB.c[name] for name in _JOB_FIELDS))
         )
     }
-    now = utcnow()
     counts = Counts()
-    before = _max_id(session, T_JOB)
     for chunk in _chunks(rows):
         new: list[dict[str, Any]] = []
-        changed: list[dict[str, Any]] = []
-        events: list[dict[str, Any]] = []
+        changed: list[DetailsChange] = []
         for row in chunk:
             values = {
                 "customer_id": customers[row.customer_ref][0],
@@ -296,10 +290,7 @@ def write_requests(session: Session, rows: list[RequestRow], actor: str, errors:
             }
             old = stored.get(row.ref)
             if old is None:
-                new.append(
-                    {"ref": row.ref, "status": JobStatus.NEW.value, "created_at": now, "updated_at": now, "version": 1}
-                    | values
-                )
+                new.append({"ref": row.ref} | values)
                 continue
             differing = [name for name in _JOB_FIELDS if getattr(old, name) != values[name]]
             if not differing:
@@ -307,27 +298,10 @@ def write_requests(session: Session, rows: list[RequestRow], actor: str, errors:
                 continue
             counts.updated += 1
             counts.updated_refs.append(row.ref)
-            changed.append({"id": old.id, "version": old.version + 1, "updated_at": now, **values})
-            events.append(
-                {
-                    "job_id": old.id,
-                    "actor": actor,
-                    "at": now,
-                    "from_status": old.status,
-                    "to_status": old.status,
-                    "note": f"updated by import: {', '.join(differing)}",
-                }
-            )
-        _update_by_id(session, T_JOB, changed)
-        _insert_many(session, T_JOB, new)
-        _insert_many(session, T_EVENT, events)
-        counts.created += len(new)
-    if counts.created:
-        created = sorted(_ids_by_ref(session, T_JOB, before).values())
-        creation = {"actor": actor, "at": now, "from_status": None, "to_status": JobStatus.NEW.value}
-        _insert_many(
-            session, T_EVENT, [{"job_id": job_id, "note": "created by import"} | creation for job_id in created]
-        )
+            note = f"updated by import: {', '.join(differing)}"
+            changed.append(DetailsChange(old.id, row.ref, old.version, old.status, values, note))
+        change_details(session, changed, actor)
+        counts.created += create_jobs(session, new, actor, "created by import")
     return counts
 
 
