@@ -1,10 +1,9 @@
 """The board: Requests, Technicians, Schedule and Status, live.
 
 Workers do the store work (thread workers over the core, ``services.core.Core``) and post results back
-as messages; the screen hands them to the panes as attributes. A watcher thread hears other processes' commits
-(``ChangeFeed``: LISTEN/NOTIFY on PostgreSQL, ``PRAGMA data_version`` on SQLite) and polls at once;
-the store is also polled every ``poll_interval`` seconds. A poll reads a cheap change token and
-reloads only when it changed (or the minute turned: statuses and alerts follow the clock).
+as messages; the screen hands them to the panes as attributes. Knowing when the board is behind the store
+(the change feed, the interval poll, the change token) is its ``BoardWatcher``'s (``tui.live``), which
+asks the screen to reload.
 
 A first load paints the queue's first page, the grid and the team before the rest of the queue and
 the alerts. A write is shown from what it touched, read back right away (``Core.patch``: the job's
@@ -19,7 +18,8 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from dispatch_tui.domain import MOVABLE, STARTED, JobStatus
 from dispatch_tui.tui.keys import BOARD_ACTIONS, bindings
+from dispatch_tui.tui.live import BoardWatcher
 from dispatch_tui.tui.widgets.board_footer import BoardFooter
 from dispatch_tui.tui.widgets.requests_pane import RequestsPane
 from dispatch_tui.tui.widgets.schedule_grid import ScheduleGrid
@@ -42,21 +43,46 @@ TIMED_STEPS = (JobStatus.EN_ROUTE.value, JobStatus.ON_SITE.value, JobStatus.COMP
                JobStatus.NEEDS_FOLLOW_UP.value)  # fmt: skip
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from dispatch_tui.services.core import Core
     from dispatch_tui.services.execution.board import Board, JobDetail, Patch
+    from dispatch_tui.services.execution.feedback import Rated
+    from dispatch_tui.services.planning.assignment import Change
     from dispatch_tui.services.planning.candidates import Candidate, Nobody
+
+Result = TypeVar("Result")
 
 MAX_ALERT_NOTICES = 3  # per reload: the markers in the panes show the rest
 SHORT_TERMINAL_ROWS = 32  # below this many rows, alerts are notified one at a time
 MIN_FIRST_PAGE = 50  # queue rows painted before the rest arrive: at least this, or two screens' worth
 FIRST_PAINT_WAIT_S = 0.5  # the loader waits at most this for the first page to be drawn
-WATCH_SLICE_S = 0.25  # the watcher checks this often whether the screen is still there
 
 
 @dataclass(frozen=True)
 class Selection:
     kind: str  # "job" or "tech"
     ref: str
+
+
+@dataclass(frozen=True)
+class WriteFailure:
+    """What the dispatcher is told when a write did not happen: nothing changed."""
+
+    message: str
+    title: str
+    severity: SeverityLevel
+    refused: bool  # the services said no (not the store failing): the board may be behind the store
+
+    @classmethod
+    def of(cls, exc: Exception) -> WriteFailure:
+        from dispatch_tui.services.errors import Conflict, NotFound, Refused
+
+        if isinstance(exc, Refused):
+            return cls("\n".join(exc.reasons), "Refused: nothing changed", "warning", refused=True)
+        if isinstance(exc, Conflict | NotFound):
+            return cls(str(exc), "Not done", "error", refused=True)
+        return cls(f"{exc.__class__.__name__}: {exc}", "Store error", "error", refused=False)
 
 
 class BoardScreen(Screen[None]):
@@ -95,11 +121,8 @@ class BoardScreen(Screen[None]):
         self.board: Board | None = None
         self.selection: Selection | None = None
         self._notified: set[tuple[str, str]] = set()
-        self._minute = -1
-        self._writes = 0  # writes of this screen that have landed in the store
-        self._writes_lock = threading.Lock()
         self._frozen = False  # gc.freeze() done after the first whole board
-        self._watching = threading.Event()  # cleared to stop the watcher thread
+        self.live = BoardWatcher(backend, self, on_stale=self.reload)
 
     def compose(self) -> ComposeResult:
         zone = self.backend.settings.zone
@@ -112,29 +135,10 @@ class BoardScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(RequestsPane).focus()
         self.reload(staged=True)
-        self.set_interval(self.poll_interval, self.poll)
-        self._watching.set()
-        # A plain daemon thread, not a worker: it lives as long as the screen and never "finishes".
-        threading.Thread(target=self._watch_store, name="dispatch-change-feed", daemon=True).start()
-
-    def _watch_store(self) -> None:
-        """Another process committed: poll now rather than at the next tick (within a second, not two)."""
-        try:
-            feed = self.backend.change_feed()
-        except Exception:  # noqa: BLE001 - no feed (store unreachable): the interval poll still runs
-            return
-        try:
-            while self._watching.is_set():
-                if feed.wait(WATCH_SLICE_S) and self._watching.is_set():
-                    try:
-                        self.app.call_from_thread(self.poll)
-                    except RuntimeError:  # the app is shutting down
-                        return
-        finally:
-            feed.close()
+        self.live.start(self.poll_interval)
 
     def on_unmount(self) -> None:
-        self._watching.clear()
+        self.live.close()
         if self._frozen:
             gc.unfreeze()  # the console is closing (or a test's app ends): let its objects be collected
 
@@ -144,7 +148,7 @@ class BoardScreen(Screen[None]):
         """Read the whole board; ``staged``: post the first page of the queue, the grid and the team first
         (a launch, a new filter: nothing useful is on screen yet)."""
         worker = get_current_worker()
-        writes = self._writes
+        writes = self.live.writes
 
         def first_page(board: Board) -> None:
             if not worker.is_cancelled:
@@ -164,21 +168,10 @@ class BoardScreen(Screen[None]):
         if not worker.is_cancelled:
             self.post_message(self.Loaded(board, writes))
 
-    @work(thread=True, exclusive=True, group="poll")
-    def poll(self) -> None:
-        minute = int(self.backend.now().timestamp() // 60)
-        try:
-            token = self.backend.token()
-        except Exception:  # noqa: BLE001 - a busy or missing store: try again next tick; reload shows errors
-            return
-        if self.board is None or token != self.board.token or minute != self._minute:
-            self._minute = minute
-            self.app.call_from_thread(self.reload)
-
     def on_board_screen_loaded(self, message: Loaded) -> None:
         if message.painted is not None:
             self.call_after_refresh(message.painted.set)
-        if message.writes < self._writes:
+        if message.writes < self.live.writes:
             # Read (at least partly) before one of our writes landed: the board on screen, patched with
             # that write, is newer. Read again rather than show the write undone for a moment.
             if not message.board.partial:
@@ -207,6 +200,7 @@ class BoardScreen(Screen[None]):
     def _show(self, board: Board) -> None:
         """Attributes down: each pane gets its part of ``board``."""
         self.board = board
+        self.live.shown_token = board.token
         flagged = board.flagged
         requests = self.query_one(RequestsPane)
         requests.alerted = flagged
@@ -325,34 +319,36 @@ class BoardScreen(Screen[None]):
         assert self.board is not None
         return any(b.locked for row in self.board.grid.rows for b in row.blocks if b.job_ref == ref)
 
-    # Writes: one worker each; a refusal is a notification with the reasons, nothing changes.
+    # Writes: every change goes through ``_write``; a refusal is a notification with the reasons, nothing changes.
     @work(thread=True, group="write")
-    def write(self, done: str, change: Callable[..., Any], ref: str, *args: Any) -> None:
-        from dispatch_tui.services.errors import Conflict, NotFound, Refused
+    def _write(self, call: Callable[[], Result], landed: Callable[[Result], None], *, recheck: bool) -> None:
+        """Make one façade call, then ``landed`` with what it returned (both on this thread worker).
+        ``recheck``: poll after a refusal (often someone else got there first: show the board as it is)."""
+        try:
+            result = call()
+        except Exception as exc:  # noqa: BLE001 - a refusal or a store failure must not end the console
+            failure = WriteFailure.of(exc)
+            self.notify(failure.message, title=failure.title, severity=failure.severity, timeout=10)
+            if failure.refused and recheck:
+                self.app.call_from_thread(self.live.poll)
+            return
+        landed(result)
 
+    def write(self, done: str, change: Callable[..., Any], ref: str, *args: Any) -> Worker[None]:
+        """``change(ref, *args)``, then shown from what it touched (``Core.patch``), worded by ``done``."""
         board, day = self.board, self.day
         before = [row.tech_ref for row in board.grid.rows if any(b.job_ref == ref for b in row.blocks)] if board else []
-        try:
-            result = change(ref, *args)
-        except Refused as refused:
-            self.notify("\n".join(refused.reasons), title="Refused: nothing changed", severity="warning", timeout=10)
-            self.app.call_from_thread(self.poll)  # often someone else got there first: show the board as it is
-            return
-        except (Conflict, NotFound) as problem:
-            self.notify(str(problem), title="Not done", severity="error", timeout=10)
-            self.app.call_from_thread(self.poll)
-            return
-        except Exception as exc:  # noqa: BLE001 - a store failure must not end the console
-            self.notify(f"{exc.__class__.__name__}: {exc}", title="Store error", severity="error", timeout=10)
-            return
-        with self._writes_lock:
-            self._writes += 1
-        techs = {*before, *([result.technician_ref] if result.technician_ref else [])}
-        try:
-            patch: Patch | None = self.backend.patch(day, self.query_text, [ref], techs)
-        except Exception:  # noqa: BLE001 - the write is done; a whole reload shows it instead
-            patch = None
-        self.post_message(self.Patched(done.format(change=result), day, patch))
+
+        def landed(result: Change) -> None:
+            self.live.wrote()
+            techs = {*before, *([result.technician_ref] if result.technician_ref else [])}
+            try:
+                patch: Patch | None = self.backend.patch(day, self.query_text, [ref], techs)
+            except Exception:  # noqa: BLE001 - the write is done; a whole reload shows it instead
+                patch = None
+            self.post_message(self.Patched(done.format(change=result), day, patch))
+
+        return self._write(partial(change, ref, *args), landed, recheck=True)
 
     def action_assign(self) -> None:
         ref = self._job()
@@ -578,25 +574,15 @@ class BoardScreen(Screen[None]):
 
         self.app.push_screen(FeedbackScreen(ref), chosen)
 
-    @work(thread=True, group="write")
-    def rate(self, ref: str, rating: int, comment: str) -> None:
+    def rate(self, ref: str, rating: int, comment: str) -> Worker[None]:
         """Record a rating; a refusal (the visit is not finished) is a notification, nothing changes."""
-        from dispatch_tui.services.errors import Conflict, NotFound, Refused
 
-        try:
-            rated = self.backend.feedback(ref, rating, comment)
-        except Refused as refused:
-            self.notify("\n".join(refused.reasons), title="Refused: nothing changed", severity="warning", timeout=10)
-            return
-        except (Conflict, NotFound) as problem:
-            self.notify(str(problem), title="Not done", severity="error", timeout=10)
-            return
-        except Exception as exc:  # noqa: BLE001 - a store failure must not end the console
-            self.notify(f"{exc.__class__.__name__}: {exc}", title="Store error", severity="error", timeout=10)
-            return
-        was = f" (was {rated.replaced}/5)" if rated.replaced is not None else ""
-        self.notify(f"Rated {rated.job_ref} {rated.rating}/5{was}", timeout=4)
-        self.app.call_from_thread(self.poll)  # the audit trail in the Status pane shows the rating
+        def landed(rated: Rated) -> None:
+            was = f" (was {rated.replaced}/5)" if rated.replaced is not None else ""
+            self.notify(f"Rated {rated.job_ref} {rated.rating}/5{was}", timeout=4)
+            self.app.call_from_thread(self.live.poll)  # the audit trail in the Status pane shows the rating
+
+        return self._write(partial(self.backend.feedback, ref, rating, comment), landed, recheck=False)
 
     # Drops from a drag, on the grid: the same rules as every other change.
     def on_schedule_grid_drop_requested(self, message: ScheduleGrid.DropRequested) -> None:
