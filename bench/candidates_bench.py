@@ -46,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from sqlalchemy import func, select
-    from sqlmodel import Session
+    from sqlmodel import Session, col
 
     from dispatch_tui import clock
     from dispatch_tui.config import Settings
@@ -74,10 +74,10 @@ def main() -> None:
     setup_s = time.perf_counter() - started
     with Session(engine) as session:
         scheduled = session.scalar(select(func.count()).select_from(Appointment))
-        waiting = list(session.scalars(select(Job.ref).where(Job.status == "new").order_by(Job.ref)))
+        waiting = list(session.scalars(select(col(Job.ref)).where(col(Job.status) == "new").order_by(Job.ref)))
         planned = session.execute(
-            select(Job, Technician).join(Appointment, Appointment.job_id == Job.id)
-            .join(Technician, Appointment.technician_id == Technician.id).order_by(Job.ref).limit(args.calls)
+            select(Job, Technician).join(Appointment, col(Appointment.job_id) == Job.id)
+            .join(Technician, col(Appointment.technician_id) == Technician.id).order_by(Job.ref).limit(args.calls)
         ).all()  # fmt: skip
 
     def time_candidates() -> list[float]:
@@ -102,6 +102,7 @@ def main() -> None:
     with Session(engine) as session:
         for job, tech in planned:
             appointment = session.scalar(select(Appointment).where(Appointment.job_id == job.id))
+            assert appointment is not None  # the job was selected through its appointment
             t = time.perf_counter()
             _check(session, job, tech, appointment.start, ZONE, travel)
             move_checks.append((time.perf_counter() - t) * 1000)

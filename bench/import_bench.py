@@ -74,6 +74,7 @@ def child_executemany(db: Path, folder: Path, with_events: bool) -> dict[str, An
     from zoneinfo import ZoneInfo
 
     from dispatch_tui.services.intake.imports import FileFormat, ImportKind, parse_rows
+    from dispatch_tui.services.intake.imports.rows import RequestRow
 
     data = (folder / "requests.csv").read_bytes()
     rows, errors = parse_rows(ImportKind.REQUESTS, data, FileFormat.CSV, ZoneInfo(ZONE))
@@ -99,6 +100,7 @@ def child_executemany(db: Path, folder: Path, with_events: bool) -> dict[str, An
     sites: dict[tuple[int, str, float, float], int] = {}  # the other sites the import creates (~5%)
     jobs = []
     for job_id, row in enumerate(rows, start=1):
+        assert isinstance(row, RequestRow)  # a requests file parses to request rows
         customer_id, site_id = customers[row.customer_ref]
         if row.lat is not None and row.lon is not None:
             site_id = sites.setdefault((customer_id, row.address or "", row.lat, row.lon), next_site + len(sites))
@@ -168,7 +170,8 @@ def run_child(phase: str, db: Path, folder: Path, rows: int = 0) -> dict[str, An
     # forking process over the exec into the child's ru_maxrss, so a big parent would inflate every peak.
     command = [sys.executable, __file__, "--child", phase, "--db", str(db), "--data", str(folder), f"--rows={rows}"]
     out = subprocess.run(command, check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.stdout.splitlines()[-1])
+    return result
 
 
 def seed_store(seed: Path, folder: Path, rows: int) -> None:

@@ -33,6 +33,7 @@ import tempfile  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 ZONE = ZoneInfo("Europe/Paris")
@@ -96,12 +97,12 @@ def child(db: str) -> None:
     probe: list[Callable[[], bool]] = [lambda: False]
     refresh = Screen._compositor_refresh
 
-    def timed_refresh(self: Screen) -> None:  # type: ignore[type-arg]
+    def timed_refresh(self: Screen[Any]) -> None:
         shows = probe[0]()
         refresh(self)
         frames.append((time.perf_counter(), shows))
 
-    Screen._compositor_refresh = timed_refresh  # type: ignore[method-assign]
+    Screen._compositor_refresh = timed_refresh  # type: ignore[method-assign]  # times each frame the real one composes
     noon = local_at(DAY, 12 * 60, ZONE)
     settings = Settings(db=db, timezone=ZONE.key)
     app = DispatchApp(settings, clock=Clock.at(noon, frozen=True), day=DAY, poll_interval=3600)
@@ -145,7 +146,11 @@ def child(db: str) -> None:
             cursor = []
             for _ in range(20):
                 before = requests.cursor
-                start = expect(lambda before=before: requests.cursor != before)  # type: ignore[misc]
+
+                def moved(before: int = before) -> bool:
+                    return requests.cursor != before
+
+                start = expect(moved)
                 await pilot.press("j")
                 cursor.append(await frame_after(start))
             figures["cursor_ms"] = statistics.median(cursor)

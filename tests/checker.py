@@ -55,7 +55,10 @@ def check_store(engine: Engine, day: date, zone: ZoneInfo) -> list[str]:
             if shift is None:
                 problems.append(f"{name} works on a day off")
                 continue
-            clock = lambda m: datetime.combine(day, datetime.min.time(), zone) + timedelta(minutes=m)  # noqa: E731
+
+            def clock(minute: int) -> datetime:
+                return datetime.combine(day, datetime.min.time(), zone) + timedelta(minutes=minute)
+
             s0, s1 = clock(shift[0]), clock(shift[1])
             for ref, s, e, ws, we, skill, _ in visits:
                 if skill not in skills:

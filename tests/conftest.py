@@ -22,7 +22,7 @@ from sqlmodel import SQLModel
 
 from dispatch_tui import clock
 from dispatch_tui.store import make_engine, upgrade
-from tests.clock import NOW, ZONE  # noqa: F401 - ZONE: the suite's zone, imported from here by many tests
+from tests.clock import NOW
 
 if TYPE_CHECKING:
     import psycopg

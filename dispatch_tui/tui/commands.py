@@ -22,7 +22,7 @@ class DispatchCommands(Provider):
 
     async def discover(self) -> Hits:
         for action, target in self._actions():
-            yield DiscoveryHit(self._label(action), partial(target.run_action, action.action), help=action.id)  # type: ignore[attr-defined]
+            yield DiscoveryHit(self._label(action), partial(target.run_action, action.action), help=action.id)  # type: ignore[attr-defined]  # target: a screen or the app, held as object
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -30,4 +30,4 @@ class DispatchCommands(Provider):
             label = self._label(action)
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), partial(target.run_action, action.action), help=action.id)  # type: ignore[attr-defined]
+                yield Hit(score, matcher.highlight(label), partial(target.run_action, action.action), help=action.id)  # type: ignore[attr-defined]  # target: a screen or the app, held as object

@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,8 +35,8 @@ def walkthrough() -> str:
 
 
 def test_the_readme_import_walkthrough_works_as_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, set_clock
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, set_clock: Callable[[datetime], None]
+) -> None:
     set_clock(datetime.now(UTC))  # the real moment, held still for the walkthrough's commands
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     script = walkthrough()

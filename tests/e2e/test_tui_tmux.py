@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def tmux(*args: str) -> str:
     return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True, timeout=10).stdout
 
 
-def wait_for(session: str, condition, timeout: float = 15.0) -> str:  # type: ignore[no-untyped-def]
+def wait_for(session: str, condition: Callable[[str], bool], timeout: float = 15.0) -> str:
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:

@@ -11,7 +11,7 @@ from dispatch_tui.services.billing.timesheets import timesheets
 from dispatch_tui.services.execution import lifecycle
 from dispatch_tui.services.reports.kpi import kpis
 from dispatch_tui.store import make_engine, upgrade
-from tests.conftest import ZONE
+from tests.clock import ZONE
 from tests.unit.test_billing import EXPECTED, WORK
 from tests.unit.workdata import AFTER, DAY, at, call, load
 

@@ -14,8 +14,8 @@ from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_
 from dispatch_tui.store import make_engine, upgrade
 from dispatch_tui.store.models import Job
 from dispatch_tui.store.schema import HEAD_REVISION
-from tests.clock import DAY, at
-from tests.conftest import WEEKDAYS, ZONE, dump
+from tests.clock import DAY, ZONE, at
+from tests.conftest import WEEKDAYS, dump
 from tests.unit.importdata import CUSTOMERS, REQUESTS, TECHNICIANS
 
 

@@ -15,8 +15,8 @@ from sqlalchemy import text
 from dispatch_tui.config import Settings
 from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.store import make_engine, upgrade
-from tests.clock import DAY, at, naive
-from tests.conftest import WEEKDAYS, ZONE
+from tests.clock import DAY, ZONE, at, naive
+from tests.conftest import WEEKDAYS
 
 DISPATCHERS = 8
 NINE = at(DAY, "09:00")
@@ -58,12 +58,12 @@ def _book(url: str, job_ref: str, tech_ref: str, start: Any, gate: Any, results:
     travel = point_travel(Settings(db=url, timezone="Europe/Paris"), engine)
     checked = assignment._check
 
-    def slow_check(*args: Any) -> list[str]:
-        reasons = checked(*args)
+    def slow_check(*args: Any, **kwargs: Any) -> list[str]:
+        reasons = checked(*args, **kwargs)
         time.sleep(0.2)  # the others all run their checks in this gap, unless something holds them
         return reasons
 
-    assignment._check = slow_check  # type: ignore[assignment]
+    assignment._check = slow_check
     gate.wait()
     try:
         with Session(engine) as session:

@@ -7,22 +7,24 @@ the clock to it (the clock marker): the one place in the suite where a date is f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
+from textual.pilot import Pilot
 
 from dispatch_tui.clock import Clock
 from dispatch_tui.config import Settings
+from dispatch_tui.domain import ChangeKind
 from dispatch_tui.services.planning import optimize as planner
 from dispatch_tui.services.travel import travel_model
 from dispatch_tui.tui.app import DispatchApp
 from dispatch_tui.tui.screens.assign import AssignScreen
 from dispatch_tui.tui.screens.optimize import OptimizeScreen
-from tests.clock import at
-from tests.conftest import ZONE
+from tests.clock import ZONE, at
 from tests.ui.conftest import build_fixed_demo
 from tests.ui.helpers import settle, until
 
@@ -30,6 +32,7 @@ DAY = date(2026, 12, 1)  # a Tuesday: the pictures' day
 NOON = at(DAY, "12:00")
 pytestmark = pytest.mark.clock("2026-12-01T12:00+01:00")  # NOON: what the console's clock reads too
 SIZE = (150, 44)
+SnapCompare = Callable[..., bool]  # the plugin declares (path) -> bool; it takes the app and keywords too
 
 
 def console(db: Path) -> DispatchApp:
@@ -37,33 +40,35 @@ def console(db: Path) -> DispatchApp:
     return DispatchApp(settings, clock=Clock.at(NOON, frozen=True), day=DAY, poll_interval=60, actor="tester")
 
 
-def test_board(engine: Engine, db_path: Path, snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_board(engine: Engine, db_path: Path, snap_compare: SnapCompare) -> None:
     build_fixed_demo(engine, DAY, NOON)
     assert snap_compare(console(db_path), terminal_size=SIZE, run_before=settle)
 
 
-def test_board_light_theme(engine: Engine, db_path: Path, snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_board_light_theme(engine: Engine, db_path: Path, snap_compare: SnapCompare) -> None:
     build_fixed_demo(engine, DAY, NOON)
 
-    async def light(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def light(pilot: Pilot[None]) -> None:
         pilot.app.theme = "textual-light"
         await settle(pilot)
 
     assert snap_compare(console(db_path), terminal_size=SIZE, run_before=light)
 
 
-def test_assign_dialog(engine: Engine, db_path: Path, snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_assign_dialog(engine: Engine, db_path: Path, snap_compare: SnapCompare) -> None:
     build_fixed_demo(engine, DAY, NOON)
+    app = console(db_path)
 
-    async def open_assign(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def open_assign(pilot: Pilot[None]) -> None:
         await settle(pilot)
-        rows = pilot.app.board_screen.board.requests
-        index = next(i for i, row in enumerate(rows) if pilot.app.backend.candidates(row.ref))
+        board = app.board_screen.board
+        assert board is not None
+        index = next(i for i, row in enumerate(board.requests) if app.backend.candidates(row.ref))
         await pilot.press(*["j"] * index, "a")
-        await until(pilot, lambda: isinstance(pilot.app.screen, AssignScreen))
+        await until(pilot, lambda: isinstance(app.screen, AssignScreen))
         await settle(pilot)
 
-    assert snap_compare(console(db_path), terminal_size=SIZE, run_before=open_assign)
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_assign)
 
 
 def fixed_preview(engine: Engine, settings: Settings) -> tuple[planner.Built, planner.Report]:
@@ -78,11 +83,11 @@ def fixed_preview(engine: Engine, settings: Settings) -> tuple[planner.Built, pl
     assert moved.before and retimed.before and dropped.before
     other = next(ref for ref, day in sorted(built.plan.days.items()) if day.shift and ref != moved.before.tech_ref)
     changes = [
-        planner.Change(added.ref, "add", None, planner.Placement(moved.before.tech_ref, 14 * 60)),
-        planner.Change(moved.ref, "move", moved.before, planner.Placement(other, moved.before.start + 30)),
-        planner.Change(retimed.ref, "retime", retimed.before,
+        planner.Change(added.ref, ChangeKind.ADD, None, planner.Placement(moved.before.tech_ref, 14 * 60)),
+        planner.Change(moved.ref, ChangeKind.MOVE, moved.before, planner.Placement(other, moved.before.start + 30)),
+        planner.Change(retimed.ref, ChangeKind.RETIME, retimed.before,
                        planner.Placement(retimed.before.tech_ref, retimed.before.start + 45)),
-        planner.Change(dropped.ref, "drop", dropped.before, None),
+        planner.Change(dropped.ref, ChangeKind.DROP, dropped.before, None),
     ]  # fmt: skip
     report = planner.Report(
         day=DAY, status="feasible", assigned=len(movable), unassigned=len(waiting),
@@ -92,32 +97,32 @@ def fixed_preview(engine: Engine, settings: Settings) -> tuple[planner.Built, pl
     return built, report
 
 
-def test_optimize_preview(engine: Engine, db_path: Path, snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_optimize_preview(engine: Engine, db_path: Path, snap_compare: SnapCompare) -> None:
     build_fixed_demo(engine, DAY, NOON)
     app = console(db_path)
     preview = fixed_preview(engine, app.settings)
 
-    async def open_preview(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def open_preview(pilot: Pilot[None]) -> None:
         await settle(pilot)
-        pilot.app.push_screen(OptimizeScreen(pilot.app.settings, DAY, 1.0, preview=preview))
-        await until(pilot, lambda: isinstance(pilot.app.screen, OptimizeScreen) and pilot.app.screen.rows)
+        app.push_screen(OptimizeScreen(app.settings, DAY, 1.0, preview=preview))
+        await until(pilot, lambda: isinstance(app.screen, OptimizeScreen) and bool(app.screen.rows))
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_preview)
 
 
-def test_empty_store(engine: Engine, db_path: Path, snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_empty_store(engine: Engine, db_path: Path, snap_compare: SnapCompare) -> None:
     assert snap_compare(console(db_path), terminal_size=SIZE, run_before=settle)
 
 
-def test_store_error(snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_store_error(snap_compare: SnapCompare) -> None:
     app = DispatchApp(Settings(db="/dev/null/dispatch.db", timezone=ZONE.key), clock=Clock.at(NOON, frozen=True),
                       day=DAY, poll_interval=60)  # fmt: skip
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)], ids=["80x24", "120x40", "200x50"])
-def test_board_sizes(engine: Engine, db_path: Path, snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def test_board_sizes(engine: Engine, db_path: Path, snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     """The board from 80×24 up: readable hours, block labels whole or abbreviated, the essential keys."""
     build_fixed_demo(engine, DAY, NOON)
     assert snap_compare(console(db_path), terminal_size=size, run_before=settle)

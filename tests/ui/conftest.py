@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, update
@@ -16,8 +17,7 @@ from dispatch_tui.services.intake.demo import build_demo
 from dispatch_tui.services.intake.demo_data import DemoSpec
 from dispatch_tui.store.models import Job, JobEvent
 from dispatch_tui.tui.app import DispatchApp
-from tests.clock import DAY, at
-from tests.conftest import ZONE
+from tests.clock import DAY, ZONE, at
 
 NOON = at(DAY, "12:00")
 
@@ -40,9 +40,9 @@ def demo(engine: Engine) -> Engine:
 
 @pytest.fixture
 def make_app(db_path: Path) -> Callable[..., DispatchApp]:
-    def make(**settings: object) -> DispatchApp:
+    def make(**settings: Any) -> DispatchApp:
         return DispatchApp(
-            Settings(db=str(db_path), timezone=ZONE.key, **settings),  # type: ignore[arg-type]
+            Settings(db=str(db_path), timezone=ZONE.key, **settings),
             clock=Clock.at(NOON, frozen=True),
             day=DAY,
             poll_interval=0.2,

@@ -17,8 +17,8 @@ from dispatch_tui.store import make_engine
 from dispatch_tui.travel.haversine import travel_minutes
 from dispatch_tui.tui.app import DispatchApp
 from dispatch_tui.tui.widgets.requests_pane import RequestsPane
-from tests.conftest import ZONE
-from tests.ui.conftest import DAY, NOON
+from tests.clock import DAY, ZONE
+from tests.ui.conftest import NOON
 from tests.ui.helpers import settle, until
 
 
@@ -43,7 +43,7 @@ async def another_writers_assign_shows_within(db: str, engine: Engine, limit_s: 
     """Open the board (its interval poll too slow to matter), assign a waiting request through other
     connections, and return how long after that commit the board stopped listing it."""
     app = DispatchApp(
-        Settings(db=db, timezone=ZONE.key),  # type: ignore[arg-type]
+        Settings(db=db, timezone=ZONE.key),
         clock=Clock.at(NOON, frozen=True),
         day=DAY,
         poll_interval=600.0,  # only the change feed can make the board see the write in time

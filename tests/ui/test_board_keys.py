@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import timedelta
+from typing import NoReturn
 
 from rich.console import Console
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Static
 
 from dispatch_tui.store.models import Appointment, Job, JobEvent, Technician
@@ -20,10 +22,10 @@ from dispatch_tui.tui.widgets.requests_pane import RequestsPane
 from dispatch_tui.tui.widgets.schedule_grid import ScheduleGrid
 from dispatch_tui.tui.widgets.status_pane import StatusPane
 from dispatch_tui.tui.widgets.technicians_pane import TechniciansPane
-from tests.conftest import ZONE, dump
+from tests.clock import DAY, ZONE
+from tests.conftest import dump
+from tests.ui.conftest import NOON
 from tests.ui.helpers import settle, until
-
-from .conftest import DAY, NOON
 
 AppFactory = Callable[..., DispatchApp]
 
@@ -32,6 +34,13 @@ def job(engine: Engine, ref: str) -> tuple[Job, Appointment | None]:
     with Session(engine) as session:
         found = session.exec(select(Job).where(Job.ref == ref)).one()
         return found, session.exec(select(Appointment).where(Appointment.job_id == found.id)).first()
+
+
+def planned(engine: Engine, ref: str) -> Appointment:
+    """The job's appointment, which it must have."""
+    _, appointment = job(engine, ref)
+    assert appointment is not None, f"{ref} has no appointment"
+    return appointment
 
 
 def technician_id(engine: Engine, ref: str) -> int | None:
@@ -45,9 +54,11 @@ def first_block(app: DispatchApp, status: str) -> str:
     return next(b.job_ref for row in board.grid.rows for b in row.blocks if b.status == status)
 
 
-async def select_block(pilot, ref: str) -> None:  # type: ignore[no-untyped-def]
+async def select_block(pilot: Pilot[None], ref: str) -> None:
     """Focus the schedule with Tab and walk to the visit with the arrow keys."""
-    grid = pilot.app.board_screen.query_one(ScheduleGrid)
+    app = pilot.app
+    assert isinstance(app, DispatchApp)
+    grid = app.board_screen.query_one(ScheduleGrid)
     while not grid.has_focus:
         await pilot.press("tab")
     assert grid.grid is not None
@@ -126,7 +137,9 @@ async def test_a_then_enter_assigns_the_request_to_the_best_candidate(demo: Engi
         assert appointment.start == best.start
         assert appointment.technician_id == technician_id(demo, best.technician_ref)
         assert ref not in [row.ref for row in app.board_screen.query_one(RequestsPane).rows]
-        assert any(b.job_ref == ref for row in app.board_screen.query_one(ScheduleGrid).grid.rows for b in row.blocks)  # type: ignore[union-attr]
+        shown = app.board_screen.query_one(ScheduleGrid).grid
+        assert shown is not None
+        assert any(b.job_ref == ref for row in shown.rows for b in row.blocks)
 
 
 async def test_a_on_a_completed_visit_is_refused_with_a_reason(demo: Engine, make_app: AppFactory) -> None:
@@ -185,7 +198,7 @@ async def test_escape_closes_the_assign_dialog_and_changes_nothing(demo: Engine,
         requests.cursor = next(i for i, row in enumerate(requests.rows) if app.backend.candidates(row.ref))
         before = dump(demo)
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, AssignScreen) and bool(app.screen.candidates))  # type: ignore[attr-defined]
+        await until(pilot, lambda: isinstance(app.screen, AssignScreen) and bool(app.screen.candidates))
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is app.board_screen
@@ -201,7 +214,8 @@ async def test_m_moves_a_visit_to_the_chosen_candidate(demo: Engine, make_app: A
         await pilot.press("m")
         await until(pilot, lambda: isinstance(app.screen, AssignScreen))
         assert str(app.screen.query_one(".dialog").border_title) == f"Move {ref}"
-        chosen = app.screen.candidates[0]  # type: ignore[attr-defined]
+        assert isinstance(app.screen, AssignScreen)
+        chosen = app.screen.candidates[0]
         await pilot.press("enter")
         await settle(pilot)
         found, appointment = job(demo, ref)
@@ -219,13 +233,13 @@ async def test_u_unassigns_and_l_locks_then_unlocks(demo: Engine, make_app: AppF
         await select_block(pilot, locked_ref)
         await pilot.press("l")
         await settle(pilot)
-        assert job(demo, locked_ref)[1].locked  # type: ignore[union-attr]
+        assert planned(demo, locked_ref).locked
         await pilot.press("u")  # a locked visit stays: refused, with the reason
         await settle(pilot)
         assert job(demo, locked_ref)[1] is not None
         await pilot.press("l")
         await settle(pilot)
-        assert not job(demo, locked_ref)[1].locked  # type: ignore[union-attr]
+        assert not planned(demo, locked_ref).locked
         freed_ref = locked_ref
         await pilot.press("u")
         await settle(pilot)
@@ -269,7 +283,7 @@ def dispatched_since(engine: Engine, hours_ago: float) -> str:
     """A scheduled visit planned after the console's noon, made dispatched ``hours_ago`` before noon."""
     with Session(engine) as session:
         found = session.exec(
-            select(Job).join(Appointment, Appointment.job_id == Job.id)  # type: ignore[arg-type]
+            select(Job).join(Appointment, col(Appointment.job_id) == Job.id)
             .where(Job.status == "scheduled", Appointment.start > NOON + timedelta(hours=1)).order_by(Job.ref)
         ).first()  # fmt: skip
         assert found is not None and found.id is not None
@@ -456,10 +470,10 @@ async def test_a_store_error_while_reading_candidates_is_a_notice_not_the_end_of
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
 
-        def locked(*args: object, **kwargs: object) -> object:
+        def locked(*args: object, **kwargs: object) -> NoReturn:
             raise OperationalError("SELECT", {}, Exception("database is locked"))
 
-        app.backend.candidates = locked  # type: ignore[method-assign]
+        app.backend.candidates = locked  # type: ignore[method-assign]  # a store that fails, in place of the read
         await pilot.press("a")
         await until(pilot, lambda: any("database is locked" in n.message for n in app._notifications))
         await settle(pilot)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dispatch_tui.store.models import Appointment, Job
 from dispatch_tui.tui.app import DispatchApp
@@ -19,10 +19,12 @@ async def test_a_visit_outside_its_window_is_marked_on_the_grid(
     demo: Engine, make_app: Callable[..., DispatchApp]
 ) -> None:
     with Session(demo) as session:
-        job, appointment = session.exec(
-            select(Job, Appointment).join(Appointment, Appointment.job_id == Job.id)  # type: ignore[arg-type]
-            .where(Job.status == "scheduled").order_by(Appointment.start.desc())  # type: ignore[attr-defined]
+        latest = session.exec(
+            select(Job, Appointment).join(Appointment, col(Appointment.job_id) == Job.id)
+            .where(Job.status == "scheduled").order_by(col(Appointment.start).desc())
         ).first()  # fmt: skip
+        assert latest is not None, "the demo has scheduled visits"
+        job, appointment = latest
         ref = job.ref
         job.window_start = appointment.start - timedelta(hours=6)  # the customer now wants the morning
         job.window_end = appointment.start - timedelta(hours=4)

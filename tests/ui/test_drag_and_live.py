@@ -7,11 +7,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from textual.widgets import Static
 
 from dispatch_tui.clock import Clock
 from dispatch_tui.config import Settings
+from dispatch_tui.services.execution.board import Block, GridRow
 from dispatch_tui.services.planning.assignment import assign
-from dispatch_tui.services.planning.candidates import rank_candidates
+from dispatch_tui.services.planning.candidates import Candidate, rank_candidates
 from dispatch_tui.store.models import Appointment, Job, JobEvent
 from dispatch_tui.travel.haversine import travel_minutes
 from dispatch_tui.tui.app import DispatchApp
@@ -19,12 +21,11 @@ from dispatch_tui.tui.screens.optimize import OptimizeScreen
 from dispatch_tui.tui.widgets.requests_pane import RequestsPane
 from dispatch_tui.tui.widgets.schedule_grid import NAME_WIDTH, ScheduleGrid
 from dispatch_tui.tui.widgets.status_pane import StatusPane
-from tests.conftest import ZONE
+from tests.clock import DAY, ZONE
+from tests.ui.conftest import NOON
 from tests.ui.helpers import settle, until
 from tests.ui.test_board_keys import technician_id
 from tests.ui.test_board_updates import QuietFeed
-
-from .conftest import DAY, NOON
 
 AppFactory = Callable[..., DispatchApp]
 
@@ -60,7 +61,8 @@ async def test_dragging_a_request_onto_a_technicians_row_assigns_it_there(demo: 
             )
         ref = requests.rows[index].ref
         grid = app.board_screen.query_one(ScheduleGrid)
-        minute = -(-int((best.start - grid.grid.frame.origin).total_seconds() // 60) // 5) * 5  # type: ignore[union-attr]
+        assert grid.grid is not None
+        minute = -(-int((best.start - grid.grid.frame.origin).total_seconds() // 60) // 5) * 5
         target = grid_offset(grid, best.technician_ref, minute)
         assert await pilot.mouse_down(RequestsPane, offset=(5, 2 + index))
         assert app.mouse_captured is requests, "the pressed row captures the mouse"
@@ -73,7 +75,9 @@ async def test_dragging_a_request_onto_a_technicians_row_assigns_it_there(demo: 
             tech_id = appointment.technician_id
             from dispatch_tui.store.models import Technician
 
-            assert session.get(Technician, tech_id).ref == best.technician_ref  # type: ignore[union-attr]
+            technician = session.get(Technician, tech_id)
+            assert technician is not None
+            assert technician.ref == best.technician_ref
         assert abs((appointment.start - best.start).total_seconds()) < 15 * 60
         assert app.mouse_captured is None
 
@@ -108,7 +112,7 @@ async def test_dragging_a_visit_to_another_time_moves_it(demo: Engine, make_app:
         origin = grid.grid.frame.origin
         with Session(demo) as session:
 
-            def other_time(row, block):  # type: ignore[no-untyped-def]
+            def other_time(row: GridRow, block: Block) -> Candidate | None:
                 options = rank_candidates(session, block.job_ref, zone=ZONE, travel=travel, day=DAY, limit=50)
                 return next(
                     (c for c in options if c.technician_ref == row.tech_ref
@@ -142,7 +146,7 @@ async def test_dragging_a_visit_to_another_time_moves_it(demo: Engine, make_app:
 async def test_without_a_change_feed_the_interval_poll_still_shows_changes(demo: Engine, make_app: AppFactory) -> None:
     """The fallback when the feed cannot run (test_live_feed.py covers the feed): the board's 0.2 s poll."""
     app = make_app()
-    app.backend.change_feed = QuietFeed  # type: ignore[assignment,method-assign]
+    app.backend.change_feed = QuietFeed  # type: ignore[method-assign]  # a feed that hears nothing, for the poll
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         requests = app.board_screen.query_one(RequestsPane)
@@ -167,7 +171,7 @@ async def test_o_previews_the_optimizer_and_a_accepts_the_plan(demo: Engine, mak
         await until(pilot, lambda: isinstance(app.screen, OptimizeScreen))
         dialog = app.screen
         assert isinstance(dialog, OptimizeScreen)
-        summary = dialog.query_one("#optimize-summary")
+        summary = dialog.query_one("#optimize-summary", Static)
         await until(pilot, lambda: dialog.report is not None or "No plan" in str(summary.content), timeout=30)
         assert dialog.report is not None, str(summary.content)
         assert dialog.rows, "the demo's greedy plan leaves the optimizer something to change"
@@ -208,4 +212,4 @@ async def test_a_store_that_cannot_be_opened_is_shown_not_a_crash(tmp_path: Path
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         status = app.board_screen.query_one(StatusPane)
-        assert "cannot read the store" in str(status.query_one("#status-body").content)
+        assert "cannot read the store" in str(status.query_one("#status-body", Static).content)

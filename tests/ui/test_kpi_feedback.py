@@ -19,11 +19,11 @@ from dispatch_tui.store.models import Feedback, Job
 from dispatch_tui.tui.app import DispatchApp
 from dispatch_tui.tui.screens.feedback import FeedbackScreen
 from dispatch_tui.tui.screens.kpi import KpiScreen
-from tests.conftest import ZONE, dump
+from tests.clock import DAY, ZONE
+from tests.conftest import dump
+from tests.ui.conftest import NOON
 from tests.ui.helpers import settle, until
 from tests.ui.test_board_keys import first_block, select_block
-
-from .conftest import DAY, NOON
 
 AppFactory = Callable[..., DispatchApp]
 
@@ -58,11 +58,11 @@ async def test_K_shows_the_kpis_of_the_seven_days_ending_on_the_shown_day(demo: 
         threads: list[tuple[date, date, bool]] = []
         read = app.backend.kpis
 
-        def spy(start: date, end: date) -> dict[str, Any]:
-            threads.append((start, end, threading.current_thread() is threading.main_thread()))
-            return read(start, end)
+        def spy(first: date, last: date) -> dict[str, Any]:
+            threads.append((first, last, threading.current_thread() is threading.main_thread()))
+            return read(first, last)
 
-        app.backend.kpis = spy  # type: ignore[method-assign]
+        app.backend.kpis = spy  # type: ignore[method-assign]  # a spy on the thread of the real read
         await pilot.press("K")
         await until(pilot, lambda: isinstance(app.screen, KpiScreen) and app.screen.report is not None)
         screen = app.screen
@@ -121,8 +121,9 @@ async def test_f_records_the_rating_and_comment_of_a_finished_visit(demo: Engine
         await until(pilot, lambda: isinstance(app.screen, FeedbackScreen))
         await pilot.press("2", "enter")
         await settle(pilot)
-        assert feedback_of(demo, ref)[1] is not None
-        assert (feedback_of(demo, ref)[1].rating, feedback_of(demo, ref)[1].comment) == (2, "")  # type: ignore[union-attr]
+        _, rerated = feedback_of(demo, ref)
+        assert rerated is not None
+        assert (rerated.rating, rerated.comment) == (2, "")
         assert any(f"Rated {ref} 2/5 (was 4/5)" in n.message for n in app._notifications)
 
         stored = dump(demo)
@@ -149,7 +150,7 @@ async def test_f_on_a_visit_not_finished_is_refused_and_nothing_is_stored(demo: 
         await pilot.press("5")
         await pilot.press("enter")
         await settle(pilot)
-        assert app.screen is app.board_screen
+        assert app.screen is app.board_screen  # type: ignore[comparison-overlap]  # mypy keeps the isinstance narrowing above
         job, rated = feedback_of(demo, ref)
         assert rated is None and job.version == before.version and job.status == "scheduled"
         assert any("a visit is rated once it is completed" in n.message for n in app._notifications)

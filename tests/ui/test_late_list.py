@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import threading
 from datetime import date
+from pathlib import Path
 
 from rich.console import Console
 from sqlalchemy import Engine
@@ -26,14 +27,14 @@ from tests.ui.helpers import settle, until
 LATER = at(DAY, "15:00")
 
 
-def console_at(engine: Engine, db_path: object) -> DispatchApp:
+def console_at(engine: Engine, db_path: Path) -> DispatchApp:
     return DispatchApp(
-        Settings(db=str(db_path), timezone=ZONE.key),  # type: ignore[arg-type]
+        Settings(db=str(db_path), timezone=ZONE.key),
         clock=Clock.at(LATER, frozen=True), day=DAY, poll_interval=0.2, optimize_time_limit=1.0, actor="tester",
     )  # fmt: skip
 
 
-async def test_L_lists_who_is_late_by_how_much_and_the_windows_missed(demo: Engine, db_path: object) -> None:
+async def test_L_lists_who_is_late_by_how_much_and_the_windows_missed(demo: Engine, db_path: Path) -> None:
     app = console_at(demo, db_path)
     with Session(demo) as session:
         expected = late_list(session, DAY, ZONE, LATER, point_travel(app.backend.settings, demo))
@@ -44,6 +45,7 @@ async def test_L_lists_who_is_late_by_how_much_and_the_windows_missed(demo: Engi
         await settle(pilot)
         grid = app.screen.query_one(ScheduleGrid)
         await until(pilot, lambda: grid.grid is not None and any(b.projected for r in grid.grid.rows for b in r.blocks))
+        assert grid.grid is not None
         rendered = "".join(seg.text for y in range(len(grid.grid.rows) + 1) for seg in grid.render_line(y))
         assert "»" in rendered, "late visits' projected ends are drawn"
 
@@ -54,7 +56,7 @@ async def test_L_lists_who_is_late_by_how_much_and_the_windows_missed(demo: Engi
             threads.append((day, threading.current_thread() is threading.main_thread()))
             return read(day)
 
-        app.backend.late_list = spy  # type: ignore[method-assign]
+        app.backend.late_list = spy  # type: ignore[method-assign]  # a spy on the thread of the real read
         await pilot.press("L")
         await until(pilot, lambda: isinstance(app.screen, LateScreen) and app.screen.found is not None)
         screen = app.screen

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from textual.pilot import Pilot
 
 from dispatch_tui.services.planning.plan_preview import linked_technicians
 from dispatch_tui.store.models import Appointment, Job, Technician
@@ -22,19 +23,19 @@ def plan(engine: Engine) -> dict[str, tuple[str, object]]:
     with Session(engine) as session:
         rows = session.exec(
             select(Job.ref, Technician.ref, Appointment.start)
-            .join(Appointment, Appointment.job_id == Job.id)  # type: ignore[arg-type]
-            .join(Technician, Technician.id == Appointment.technician_id)  # type: ignore[arg-type]
+            .join(Appointment, col(Appointment.job_id) == Job.id)
+            .join(Technician, col(Technician.id) == Appointment.technician_id)
         ).all()
     return {job: (tech, start) for job, tech, start in rows}
 
 
-async def preview(app: DispatchApp, pilot: object) -> OptimizeScreen:
-    await settle(pilot)  # type: ignore[arg-type]
-    await pilot.press("o")  # type: ignore[attr-defined]
-    await until(pilot, lambda: isinstance(app.screen, OptimizeScreen))  # type: ignore[arg-type]
+async def preview(app: DispatchApp, pilot: Pilot[None]) -> OptimizeScreen:
+    await settle(pilot)
+    await pilot.press("o")
+    await until(pilot, lambda: isinstance(app.screen, OptimizeScreen))
     dialog = app.screen
     assert isinstance(dialog, OptimizeScreen)
-    await until(pilot, lambda: dialog.report is not None, timeout=30)  # type: ignore[arg-type]
+    await until(pilot, lambda: dialog.report is not None, timeout=30)
     assert dialog.rows, "the demo's greedy plan leaves the optimizer something to change"
     return dialog
 

@@ -12,8 +12,7 @@ from dispatch_tui.store.models import Job
 from dispatch_tui.tui.app import DispatchApp
 from dispatch_tui.tui.widgets.requests_pane import RequestsPane
 from dispatch_tui.tui.wording import due_label, window_label
-from tests.clock import DAY, MONDAY, at
-from tests.conftest import ZONE
+from tests.clock import DAY, MONDAY, ZONE, at
 from tests.ui.helpers import settle
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from rich.color import Color as RichColor
 from sqlalchemy import Engine
+from textual.app import App
 from textual.widget import Widget
 
 from dispatch_tui.tui.app import DispatchApp
-from dispatch_tui.tui.palette import palette
+from dispatch_tui.tui.palette import Palette, palette
 from dispatch_tui.tui.widgets.requests_pane import RequestsPane
 from dispatch_tui.tui.widgets.schedule_grid import ScheduleGrid
 from dispatch_tui.tui.widgets.technicians_pane import TechniciansPane
@@ -34,11 +36,22 @@ def contrast(a: RichColor, b: RichColor) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
+def theme_palette(app: App[Any]) -> Palette:
+    """The app's palette: ``palette`` takes ``App[object]``, which an ``App[None]`` is not (App is invariant)."""
+    return palette(app)
+
+
+def scheduled_background(app: App[Any]) -> str:
+    background = theme_palette(app).job_status["scheduled"].bgcolor
+    assert background is not None, "a scheduled block has a background"
+    return background.name
+
+
 def coloured_text(widget: Widget, background: RichColor) -> list[tuple[str, float]]:
     """Every piece of coloured text the widget draws now, with its contrast against what it is drawn on."""
     found = []
     for y in range(widget.scrollable_content_region.height):
-        for segment in widget.render_line(y):  # type: ignore[attr-defined]
+        for segment in widget.render_line(y):
             style = segment.style
             if style is None or style.color is None or not segment.text.strip() or style.dim:
                 continue
@@ -54,7 +67,7 @@ async def test_every_coloured_word_and_block_reads_on_the_theme(demo: Engine, ma
     async with app.run_test(size=(160, 45)) as pilot:
         app.theme = theme
         await settle(pilot)
-        colours = palette(app)
+        colours = theme_palette(app)
         background = colours.background.rich_color
         seen = []
         for kind in (ScheduleGrid, TechniciansPane, RequestsPane):
@@ -81,9 +94,9 @@ async def test_switching_the_theme_recolours_the_schedule(demo: Engine, make_app
             }
 
         dark = block_backgrounds()
-        assert palette(app).job_status["scheduled"].bgcolor.name in dark  # type: ignore[union-attr]
+        assert scheduled_background(app) in dark
         app.theme = "textual-light"
         await settle(pilot)
         light = block_backgrounds()
-        assert palette(app).job_status["scheduled"].bgcolor.name in light  # type: ignore[union-attr]
+        assert scheduled_background(app) in light
         assert light != dark

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import Engine, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from dispatch_tui.store.models import Job
 from dispatch_tui.tui.app import DispatchApp
 from dispatch_tui.tui.widgets.requests_pane import RequestsPane
 from dispatch_tui.tui.widgets.schedule_grid import ScheduleGrid
+from tests.clock import DAY
 from tests.ui.helpers import settle, until
 from tests.ui.test_board_updates import without_reloads
-
-from .conftest import DAY
 
 AppFactory = Callable[..., DispatchApp]
 
@@ -40,7 +39,7 @@ async def test_r_reloads_what_changed_behind_the_boards_back(demo: Engine, make_
         requests = app.board_screen.query_one(RequestsPane)
         ref = requests.rows[-1].ref
         with Session(demo) as session:  # bump it to the top of the queue: priority 1
-            session.execute(update(Job).where(Job.ref == ref).values(priority=1))  # type: ignore[arg-type]
+            session.execute(update(Job).where(col(Job.ref) == ref).values(priority=1))
             session.commit()
         await pilot.pause(0.5)
         assert requests.rows[0].ref != ref, "nothing reloaded by itself"

@@ -19,8 +19,7 @@ from sqlmodel import Session
 
 from dispatch_tui.services.execution import board
 from dispatch_tui.services.execution.actual_times import actual_times
-from tests.clock import iso, naive
-from tests.conftest import ZONE
+from tests.clock import ZONE, iso, naive
 from tests.unit.test_billing import dispatch
 from tests.unit.workdata import DAY, at, load, travel
 

@@ -28,8 +28,8 @@ from dispatch_tui.services.billing.invoicing import (
     work_minutes,
 )
 from dispatch_tui.services.execution import lifecycle
-from tests.clock import iso
-from tests.conftest import ZONE, db_arg, dump
+from tests.clock import ZONE, iso
+from tests.conftest import db_arg, dump
 from tests.unit.workdata import DAY, at, call, load
 
 D = Decimal
@@ -74,7 +74,13 @@ def test_work_minutes_count_a_started_minute() -> None:
 def test_the_most_specific_rate_wins() -> None:
     card = {("gold", "hvac"): RateCard(1, 0, False), ("gold", "*"): RateCard(2, 0, False),
             ("none", "hvac"): RateCard(3, 0, False), ("none", "*"): RateCard(4, 0, False)}  # fmt: skip
-    assert [pick_rate(card, c, s).hourly_rate_cents for c, s in  # type: ignore[union-attr]
+
+    def hourly(contract: str | None, skill: str) -> int:
+        rate = pick_rate(card, contract, skill)
+        assert rate is not None, f"no rate for {contract} {skill}"
+        return rate.hourly_rate_cents
+
+    assert [hourly(c, s) for c, s in
             (("gold", "hvac"), ("gold", "boiler"), (None, "hvac"), ("silver", "hvac"), (None, "boiler"))] == [
         1, 2, 3, 3, 4,
     ]  # fmt: skip

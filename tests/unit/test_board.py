@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from dispatch_tui.domain import JobStatus
 from dispatch_tui.localtime import local_at
 from dispatch_tui.services.errors import Refused
 from dispatch_tui.services.execution import board, lifecycle
@@ -25,8 +27,8 @@ from dispatch_tui.store.models import (
     TechnicianSkill,
 )  # fmt: skip
 from dispatch_tui.travel.haversine import travel_minutes
-from tests.clock import DAY  # a Tuesday
-from tests.conftest import ZONE
+from tests.clock import DAY, ZONE  # DAY: a Tuesday
+from tests.rows import id_of
 
 NOW = local_at(DAY, 10 * 60, ZONE)
 
@@ -35,7 +37,7 @@ def travel(a: tuple[float, float], b: tuple[float, float]) -> int:
     return travel_minutes(a[0], a[1], b[0], b[1])
 
 
-def at(hour: float) -> object:
+def at(hour: float) -> datetime:
     return local_at(DAY, int(hour * 60), ZONE)
 
 
@@ -48,23 +50,24 @@ def store(store_engine: Engine) -> Engine:
         customer = Customer(ref="C1", name="Acme")
         s.add_all([boiler, alarm, ann, bob, customer])
         s.flush()
-        s.add_all([TechnicianSkill(technician_id=ann.id, skill_id=boiler.id),
-                   TechnicianSkill(technician_id=bob.id, skill_id=alarm.id),
-                   ShiftPattern(technician_id=ann.id, weekday=1, start_minute=8 * 60, end_minute=17 * 60,
+        s.add_all([TechnicianSkill(technician_id=id_of(ann), skill_id=id_of(boiler)),
+                   TechnicianSkill(technician_id=id_of(bob), skill_id=id_of(alarm)),
+                   ShiftPattern(technician_id=id_of(ann), weekday=1, start_minute=8 * 60, end_minute=17 * 60,
                                 break_start_minute=12 * 60, break_minutes=30),
-                   ShiftPattern(technician_id=bob.id, weekday=1, start_minute=8 * 60, end_minute=17 * 60),
-                   Absence(technician_id=bob.id, start=at(14), end=at(16), reason="dentist")])  # fmt: skip
-        site = Site(customer_id=customer.id, address="1 Main St", lat=48.855, lon=2.355, is_primary=True)
+                   ShiftPattern(technician_id=id_of(bob), weekday=1, start_minute=8 * 60, end_minute=17 * 60),
+                   Absence(technician_id=id_of(bob), start=at(14), end=at(16), reason="dentist")])  # fmt: skip
+        site = Site(customer_id=id_of(customer), address="1 Main St", lat=48.855, lon=2.355, is_primary=True)
         s.add(site)
         s.flush()
 
-        def job(ref: str, priority: int, start: float, end: float, skill: Skill, **extra: object) -> Job:
-            row = Job(ref=ref, customer_id=customer.id, site_id=site.id, skill_id=skill.id, duration_min=60,
+        def job(ref: str, priority: int, start: float, end: float, skill: Skill, due_by: datetime | None = None,
+                status: str = JobStatus.NEW.value) -> Job:  # fmt: skip
+            row = Job(ref=ref, customer_id=id_of(customer), site_id=id_of(site), skill_id=id_of(skill), duration_min=60,
                       priority=priority, window_start=at(start), window_end=at(end), source="phone",
-                      created_at=at(8), **extra)  # fmt: skip
+                      created_at=at(8), due_by=due_by, status=status)  # fmt: skip
             s.add(row)
             s.flush()
-            s.add(JobEvent(job_id=row.id, actor="import", to_status=row.status, note="created"))
+            s.add(JobEvent(job_id=id_of(row), actor="import", to_status=row.status, note="created"))
             return row
 
         job("LATER", 3, 13, 15, boiler)
@@ -72,7 +75,8 @@ def store(store_engine: Engine) -> Engine:
         job("OVERDUE", 2, 13, 15, alarm, due_by=at(9.5))
         job("HELD", 4, 13, 15, boiler, status="on_hold")
         planned = job("PLANNED", 3, 9, 11, boiler, status="scheduled")
-        s.add(Appointment(job_id=planned.id, technician_id=ann.id, start=at(9), end=at(10), travel_minutes=10))
+        s.add(Appointment(job_id=id_of(planned), technician_id=id_of(ann), start=at(9), end=at(10),
+                          travel_minutes=10))  # fmt: skip
         s.commit()
     return store_engine
 
@@ -160,7 +164,7 @@ def test_lifecycle_walks_forward_one_step_at_a_time_with_an_event_each(store: En
         s.commit()
         job = s.exec(select(Job).where(Job.ref == "PLANNED")).one()
         # In id order: PostgreSQL returns rows in no particular order unless asked.
-        trail = s.exec(select(JobEvent).where(JobEvent.job_id == job.id).order_by(JobEvent.id))
+        trail = s.exec(select(JobEvent).where(JobEvent.job_id == job.id).order_by(col(JobEvent.id)))
         steps = [(e.from_status, e.to_status) for e in trail]
     assert job.status == "completed" and job.version == 5
     assert steps[1:] == [("scheduled", "dispatched"), ("dispatched", "en_route"), ("en_route", "on_site"),
@@ -179,8 +183,14 @@ def test_holding_a_planned_job_frees_its_time_and_new_cannot_be_set_scheduled(st
     assert lifecycle.next_statuses("new") == ["on_hold", "cancelled"]
 
 
-def whole_board(s: Session, **extra: object) -> board.Board:
-    return board.load_board(s, zone=ZONE, now=NOW, day=DAY, travel=travel, **extra)  # type: ignore[arg-type]
+def whole_board(
+    s: Session,
+    flt: board.RequestFilter | None = None,
+    first_page: int | None = None,
+    on_first_page: Callable[[board.Board], None] | None = None,
+) -> board.Board:
+    return board.load_board(s, zone=ZONE, now=NOW, day=DAY, travel=travel, flt=flt, first_page=first_page,
+                            on_first_page=on_first_page)  # fmt: skip
 
 
 def shown(b: board.Board) -> tuple[object, ...]:

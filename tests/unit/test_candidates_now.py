@@ -11,8 +11,8 @@ from dispatch_tui.config import Settings
 from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.services.planning.candidates import rank_candidates
 from dispatch_tui.services.travel import point_travel
-from tests.clock import DAY, MONDAY, at
-from tests.conftest import WEEKDAYS, ZONE
+from tests.clock import DAY, MONDAY, ZONE, at
+from tests.conftest import WEEKDAYS
 from tests.unit.importdata import CUSTOMERS, REQUESTS, TECHNICIANS
 
 

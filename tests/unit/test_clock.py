@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -105,7 +105,7 @@ def test_what_the_cli_writes_is_stamped_by_the_set_clock(db_path: Path, engine: 
                     "assign", "R1", "T1", "--start", naive(DAY, "09:30"))[0] == 0  # fmt: skip
     with Session(engine) as session:
         job = session.exec(select(Job).where(Job.ref == "R1")).one()
-        events = session.exec(select(JobEvent).where(JobEvent.job_id == job.id).order_by(JobEvent.id)).all()
+        events = session.exec(select(JobEvent).where(JobEvent.job_id == job.id).order_by(col(JobEvent.id))).all()
     assert job.created_at == received and job.updated_at == planned
     assert [(event.to_status, event.at) for event in events] == [("new", received), ("scheduled", planned)]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -20,9 +20,9 @@ from dispatch_tui.services.intake.demo_data import DemoSpec
 from dispatch_tui.store.models import Absence, Appointment, Job, JobEvent, ShiftPattern, Site, Technician
 from dispatch_tui.store.models import TechnicianSkill as TS
 from dispatch_tui.travel.haversine import travel_minutes
-from tests.clock import DAY
-from tests.conftest import ZONE
+from tests.clock import DAY, ZONE
 from tests.demofiles import IMPORT_ORDER, demo_files
+from tests.rows import id_of
 
 NOON = local_at(DAY, 12 * 60, ZONE)
 
@@ -46,7 +46,9 @@ def test_every_planned_visit_is_feasible(demo: Engine) -> None:
     """Skill, shift, window, absences, no overlaps and enough time to drive between stops."""
     with Session(demo) as session:
         rows = session.exec(
-            select(Appointment, Job, Site).join(Job, Appointment.job_id == Job.id).join(Site, Job.site_id == Site.id)
+            select(Appointment, Job, Site)
+            .join(Job, col(Appointment.job_id) == Job.id)
+            .join(Site, col(Job.site_id) == Site.id)
         ).all()
         skills = {(ts.technician_id, ts.skill_id) for ts in session.exec(select(TS))}
         shifts = {s.technician_id: s for s in session.exec(select(ShiftPattern).where(ShiftPattern.weekday == 1))}
@@ -83,7 +85,7 @@ def test_every_planned_visit_is_feasible(demo: Engine) -> None:
 def test_each_job_has_an_audit_trail_that_ends_in_its_status(demo: Engine) -> None:
     with Session(demo) as session:
         for job in session.exec(select(Job)):
-            events = session.exec(select(JobEvent).where(JobEvent.job_id == job.id).order_by(JobEvent.at)).all()
+            events = session.exec(select(JobEvent).where(JobEvent.job_id == job.id).order_by(col(JobEvent.at))).all()
             assert events[0].from_status is None and events[0].to_status == "new"
             assert events[-1].to_status == job.status
             assert all(a.to_status == b.from_status for a, b in pairwise(events))
@@ -119,7 +121,7 @@ def test_the_demo_is_deterministic_for_a_seed_and_time(tmp_path: Path, engine: E
         with Session(e) as session:
             return sorted(
                 (job.ref, job.status, a.technician_id, a.start)
-                for a, job in session.exec(select(Appointment, Job).join(Job, Appointment.job_id == Job.id))
+                for a, job in session.exec(select(Appointment, Job).join(Job, col(Appointment.job_id) == Job.id))
             )
 
     assert plan(engine) == plan(other)
@@ -192,8 +194,8 @@ def test_requests_were_received_before_anything_happened_to_them(engine: Engine,
     build_demo(engine, DemoSpec(day=DAY), ZONE, now=now)
     day_start = local_at(DAY, 0, ZONE)
     with Session(engine) as session:
-        jobs = {job.id: job for job in session.exec(select(Job))}
-        events = session.exec(select(JobEvent).order_by(JobEvent.id)).all()
+        jobs = {id_of(job): job for job in session.exec(select(Job))}
+        events = session.exec(select(JobEvent).order_by(col(JobEvent.id))).all()
     created = {e.job_id: e.at for e in events if e.from_status is None}
     assert created.keys() == jobs.keys()
     for job_id, job in jobs.items():

@@ -42,7 +42,7 @@ def loaded(tmp_path: Path, db_path: Path, engine: Engine) -> Path:
 R1_WINDOW = f"{D}T09:00,{D}T11:00"  # R1's window_start,window_end in REQUESTS
 NEXT_DAY = (DAY + timedelta(days=1)).isoformat()
 
-BAD_REQUESTS = {
+BAD_REQUESTS: dict[str, tuple[str | bytes, str]] = {  # case → (the file, the error it gets)
     "unknown column": (
         REQUESTS.replace("address\n", "address,colour\n", 1).replace("No heat,phone,,,", "No heat,phone,,,,"),
         "line 1, colour: unknown column",

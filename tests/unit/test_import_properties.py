@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from cli.main import app
 from dispatch_tui.services.intake.imports import FileFormat, ImportKind, ImportRejected, import_data
 from dispatch_tui.store import make_engine, upgrade
-from tests.conftest import WEEKDAYS, ZONE, dump
+from tests.clock import ZONE
+from tests.conftest import WEEKDAYS, dump
 from tests.unit.importdata import ABSENCES, CUSTOMERS, REQUESTS, TECHNICIANS, D
 from tests.unit.workdata import PARTS, RATES
 

@@ -8,15 +8,19 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from dispatch_tui.services.intake.imports import FileFormat, ImportKind, ImportRejected, import_data
+from dispatch_tui.services.intake.imports import FileFormat, ImportKind, ImportRejected, ImportReport, import_data
 from dispatch_tui.store.models import Job, JobEvent, ShiftPattern, Site, Skill, Technician, TechnicianSkill
-from tests.clock import DAY, at
-from tests.conftest import WEEKDAYS, ZONE
+from tests.clock import DAY, ZONE, at
+from tests.conftest import WEEKDAYS
 from tests.unit.importdata import CUSTOMERS, REQUESTS, TECHNICIANS, D
 
 
-def load(engine: Engine, kind: ImportKind, content: str, fmt: FileFormat = FileFormat.CSV, **kw: object):  # type: ignore[no-untyped-def]
-    return import_data(engine, kind, content.encode(), fmt, zone=ZONE, working_days=WEEKDAYS, actor="ops", **kw)  # type: ignore[arg-type]
+def load(
+    engine: Engine, kind: ImportKind, content: str, fmt: FileFormat = FileFormat.CSV, dry_run: bool = False
+) -> ImportReport:
+    return import_data(
+        engine, kind, content.encode(), fmt, zone=ZONE, working_days=WEEKDAYS, actor="ops", dry_run=dry_run
+    )
 
 
 @pytest.fixture

@@ -30,8 +30,8 @@ from dispatch_tui.store.models import (
     Skill,
     Technician,
 )
-from tests.clock import PAST_DAY
-from tests.conftest import ZONE
+from tests.clock import PAST_DAY, ZONE
+from tests.rows import id_of
 from tests.unit.test_billing import dispatch
 
 MONDAY = PAST_DAY - timedelta(days=1)  # the week: this Monday to the Sunday after
@@ -82,15 +82,15 @@ def week(engine: Engine) -> Engine:
                  for ref, name in (("T1", "Ann"), ("T2", "Bob"))}  # fmt: skip
         s.add_all([skill, customer, *techs.values()])
         s.flush()
-        site = Site(customer_id=customer.id, lat=48.86, lon=2.36, is_primary=True)
+        site = Site(customer_id=id_of(customer), lat=48.86, lon=2.36, is_primary=True)
         s.add(site)
-        s.add_all(ShiftPattern(technician_id=tech.id, weekday=day, start_minute=8 * 60, end_minute=17 * 60,
+        s.add_all(ShiftPattern(technician_id=id_of(tech), weekday=day, start_minute=8 * 60, end_minute=17 * 60,
                                break_start_minute=12 * 60, break_minutes=30)
                   for tech in techs.values() for day in range(5))  # fmt: skip
         s.flush()
         jobs = {}
         for ref, (tech, source, created, window, due, steps) in WEEK.items():
-            job = Job(ref=ref, customer_id=customer.id, site_id=site.id, skill_id=skill.id, duration_min=60,
+            job = Job(ref=ref, customer_id=id_of(customer), site_id=id_of(site), skill_id=id_of(skill), duration_min=60,
                       priority=3, window_start=t(window[0]), window_end=t(window[1]),
                       due_by=t(due) if due else None, source=source, status=steps[-1][0] if steps else "new",
                       created_at=t(created))  # fmt: skip
@@ -99,14 +99,14 @@ def week(engine: Engine) -> Engine:
             jobs[ref] = job
             previous = None
             for status, when in [("new", created), *steps]:
-                s.add(JobEvent(job_id=job.id, actor="test", at=t(when), from_status=previous, to_status=status))
+                s.add(JobEvent(job_id=id_of(job), actor="test", at=t(when), from_status=previous, to_status=status))
                 previous = status
             if tech:
                 arrive = dict(steps)["on_site"]
-                s.add(Appointment(job_id=job.id, technician_id=techs[tech].id, start=t(arrive),
+                s.add(Appointment(job_id=id_of(job), technician_id=id_of(techs[tech]), start=t(arrive),
                                   end=t(arrive) + timedelta(hours=1)))  # fmt: skip
-        s.add(FollowUp(job_id=jobs["J2-F1"].id, of_job_id=jobs["J2"].id))
-        s.add_all(Feedback(job_id=jobs[ref].id, rating=rating, actor="test", at=t("Fri 12:00"))
+        s.add(FollowUp(job_id=id_of(jobs["J2-F1"]), of_job_id=id_of(jobs["J2"])))
+        s.add_all(Feedback(job_id=id_of(jobs[ref]), rating=rating, actor="test", at=t("Fri 12:00"))
                   for ref, rating in RATINGS.items())  # fmt: skip
         s.commit()
     return engine

@@ -25,6 +25,7 @@ from dispatch_tui.store.models import (
     TechnicianSkill,
 )  # fmt: skip
 from tests.clock import DAY, ZONE, at
+from tests.rows import id_of
 
 DRIVE = 20
 
@@ -52,23 +53,23 @@ def day_store(engine: Engine) -> Callable[..., Engine]:
             customer = Customer(ref="C1", name="Acme")
             s.add_all([skill, ann, customer])
             s.flush()
-            s.add_all([TechnicianSkill(technician_id=ann.id, skill_id=skill.id),
-                       ShiftPattern(technician_id=ann.id, weekday=DAY.weekday(), start_minute=8 * 60,
+            s.add_all([TechnicianSkill(technician_id=id_of(ann), skill_id=id_of(skill)),
+                       ShiftPattern(technician_id=id_of(ann), weekday=DAY.weekday(), start_minute=8 * 60,
                                     end_minute=17 * 60)])  # fmt: skip
             for n, (ref, (start, end, w0, w1)) in enumerate(PLAN.items()):
-                site = Site(customer_id=customer.id, lat=45.75 + n / 100, lon=4.85, is_primary=n == 0)
+                site = Site(customer_id=id_of(customer), lat=45.75 + n / 100, lon=4.85, is_primary=n == 0)
                 s.add(site)
                 s.flush()
                 status, moments = live.get(ref, ("scheduled", {}))
-                job = Job(ref=ref, customer_id=customer.id, site_id=site.id, skill_id=skill.id, duration_min=60,
-                          priority=2, window_start=at(DAY, w0), window_end=at(DAY, w1), source="phone",
-                          status=status)  # fmt: skip
+                job = Job(ref=ref, customer_id=id_of(customer), site_id=id_of(site), skill_id=id_of(skill),
+                          duration_min=60, priority=2, window_start=at(DAY, w0), window_end=at(DAY, w1),
+                          source="phone", status=status)  # fmt: skip
                 s.add(job)
                 s.flush()
-                s.add(Appointment(job_id=job.id, technician_id=ann.id, start=at(DAY, start), end=at(DAY, end),
+                s.add(Appointment(job_id=id_of(job), technician_id=id_of(ann), start=at(DAY, start), end=at(DAY, end),
                                   travel_minutes=DRIVE))  # fmt: skip
                 for step, clock in moments.items():
-                    s.add(JobEvent(job_id=job.id, actor="t", at=at(DAY, clock), from_status=None, to_status=step))
+                    s.add(JobEvent(job_id=id_of(job), actor="t", at=at(DAY, clock), from_status=None, to_status=step))
             s.commit()
         return engine
 

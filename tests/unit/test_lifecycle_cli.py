@@ -79,17 +79,16 @@ def test_bad_input_says_why_exits_with_its_code_and_changes_nothing(
 
 
 def test_a_clock_time_alone_means_today(db: Path, engine: Engine) -> None:
-    from sqlmodel import Session, select
+    from sqlmodel import Session, col, select
 
     from dispatch_tui import clock
     from dispatch_tui.store.models import JobEvent
-    from tests.clock import at
-    from tests.conftest import ZONE
+    from tests.clock import ZONE, at
 
     code, _, err = dispatch(db, "status", "R1", "dispatched", "--at", "0:00")
     assert code == 0, err
     with Session(engine) as session:
-        event = session.exec(select(JobEvent).order_by(JobEvent.id.desc())).first()  # type: ignore[union-attr]
+        event = session.exec(select(JobEvent).order_by(col(JobEvent.id).desc())).first()
     assert event is not None and event.to_status == "dispatched"
     today = clock.current().today(ZONE)  # by the suite's clock: NOW, Monday evening
     assert event.at.astimezone(ZONE) == at(today, "00:00")

@@ -7,14 +7,15 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dispatch_tui.services.errors import Refused
 from dispatch_tui.services.execution import lifecycle
 from dispatch_tui.services.execution.feedback import record_feedback
 from dispatch_tui.services.planning import assignment
 from dispatch_tui.store.models import Feedback, FollowUp, Job, JobEvent, JobPart, utcnow
-from tests.conftest import ZONE, dump
+from tests.clock import ZONE
+from tests.conftest import dump
 from tests.unit.workdata import AFTER, DAY, at, call, load, travel
 
 ALL = ("new", "scheduled", "dispatched", "en_route", "on_site", "completed", "needs_follow_up", "on_hold",
@@ -61,7 +62,7 @@ def walk(engine: Engine, ref: str, until: str) -> None:
 def events(engine: Engine, ref: str) -> list[tuple[str | None, str, str]]:
     with Session(engine) as session:
         job = session.exec(select(Job).where(Job.ref == ref)).one()
-        rows = session.exec(select(JobEvent).where(JobEvent.job_id == job.id).order_by(JobEvent.id)).all()
+        rows = session.exec(select(JobEvent).where(JobEvent.job_id == job.id).order_by(col(JobEvent.id))).all()
         return [(e.to_status, e.at.astimezone(ZONE).strftime("%H:%M"), e.note) for e in rows]
 
 
@@ -129,7 +130,7 @@ def test_complete_from_on_site_records_parts_at_todays_price(store: Engine) -> N
                   note="replaced the filter")  # fmt: skip
     assert change.status == "completed"
     with Session(store) as session:
-        used = session.exec(select(JobPart).order_by(JobPart.unit_price_cents)).all()
+        used = session.exec(select(JobPart).order_by(col(JobPart.unit_price_cents))).all()
     assert [(p.quantity, p.unit_price_cents) for p in used] == [(1, 705), (3, 1240)]
     assert events(store, "R1")[-1] == ("completed", "10:35", "on_site → completed: replaced the filter")
 
@@ -204,7 +205,9 @@ def test_needs_follow_up_queues_a_linked_request_numbered_on_the_first_visit(sto
         )  # fmt: skip
         assert follow.description == "Follow-up of R1: part on order"
         assert follow.created_at == at("10:00") == follow.window_start
-        assert session.get(FollowUp, follow.id).of_job_id == first.id  # type: ignore[union-attr]
+        link = session.get(FollowUp, follow.id)
+        assert link is not None
+        assert link.of_job_id == first.id
         assert lifecycle.follow_ups(session, "R1") == ["R1-F1"]
         assignment.assign(session, "R1-F1", "T1", at("16:00"), zone=ZONE, travel=travel, actor="ann", force=True)
         session.commit()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from textual.widgets import Static
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -17,8 +18,8 @@ from dispatch_tui.config import Settings
 from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.tui.app import DispatchApp
 from dispatch_tui.tui.widgets.status_pane import StatusPane
-from tests.clock import DAY, NOW, naive
-from tests.conftest import WEEKDAYS, ZONE, dump
+from tests.clock import DAY, NOW, ZONE, naive
+from tests.conftest import WEEKDAYS, dump
 from tests.ui.helpers import settle
 from tests.unit import importdata, workdata
 from tests.unit.workdata import DAY as PAST
@@ -84,7 +85,7 @@ async def test_the_console_itself_shows_a_missing_store_and_makes_no_file(tmp_pa
     app = DispatchApp(Settings(db=str(typo), timezone=ZONE.key), clock=Clock.at(NOW, frozen=True), day=DAY)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        shown = " ".join(str(app.board_screen.query_one(StatusPane).query_one("#status-body").content).split())
+        shown = " ".join(str(app.board_screen.query_one(StatusPane).query_one("#status-body", Static).content).split())
         assert "no store at" in shown and "dispatch db upgrade" in shown
     assert not typo.parent.exists()
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -38,7 +39,7 @@ def demo_db(db_path: Path, engine: Engine) -> Path:
     return db_path
 
 
-def optimize(db: Path, *args: str) -> tuple[int, dict[str, object] | None, str]:
+def optimize(db: Path, *args: str) -> tuple[int, dict[str, Any] | None, str]:
     result = CliRunner().invoke(
         app, ["--db", str(db), "--tz", "Europe/Paris", "optimize", "--date", DAY.isoformat(), "--time-limit", "1",
               "--json", *args],
@@ -183,8 +184,8 @@ def test_several_days_in_one_run(demo_db: Path, tmp_path: Path, engine: Engine) 
     code, report, err = optimize(demo_db, "--days", "2", "--apply")
     assert code == 0 and report is not None, err
     days = report["days"]
-    assert [d["date"] for d in days] == [DAY.isoformat(), WEDNESDAY.isoformat()]  # type: ignore[index]
-    assert report["assigned"] == sum(d["assigned"] for d in days)  # type: ignore[union-attr]
+    assert [d["date"] for d in days] == [DAY.isoformat(), WEDNESDAY.isoformat()]
+    assert report["assigned"] == sum(d["assigned"] for d in days)
     with engine.connect() as c:
         planned = {r[0] for r in c.execute(text("SELECT j.ref FROM appointment a JOIN job j ON j.id = a.job_id"))}
     assert {"W1", "W2"} <= planned

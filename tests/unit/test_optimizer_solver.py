@@ -5,6 +5,8 @@ Locations are points on a line (index i at x = 10 i); driving takes one unit per
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from dispatch_tui.optimizer.problem import Problem, Task, Vehicle
@@ -15,13 +17,13 @@ MATRIX = [[abs(a - b) for b in XS] for a in XS]
 DAY = (480, 1020)  # 08:00-17:00
 
 
-def tech(ref: str, *skills: str, **kw: object) -> Vehicle:
-    return Vehicle(ref, 0, 0, DAY, frozenset(skills), **kw)  # type: ignore[arg-type]
+def tech(ref: str, *skills: str, **kw: Any) -> Vehicle:
+    return Vehicle(ref, 0, 0, DAY, frozenset(skills), **kw)
 
 
 def job(ref: str, location: int, skill: str = "hvac", minutes: int = 60, window: tuple[int, int] = (480, 960),
-        **kw: object) -> Task:  # fmt: skip
-    return Task(ref, location, minutes, window, skill, **kw)  # type: ignore[arg-type]
+        **kw: Any) -> Task:  # fmt: skip
+    return Task(ref, location, minutes, window, skill, **kw)
 
 
 def plan(problem: Problem) -> dict[str, list[tuple[str, int]]]:

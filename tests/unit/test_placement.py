@@ -12,8 +12,7 @@ from dispatch_tui.services.planning.candidates import rank_candidates
 from dispatch_tui.services.planning.placement import place
 from dispatch_tui.store.models import Appointment, Job, Site, Technician
 from dispatch_tui.travel.haversine import travel_minutes
-from tests.conftest import ZONE
-from tests.ui.conftest import DAY
+from tests.clock import DAY, ZONE
 
 
 def travel(a: tuple[float, float], b: tuple[float, float]) -> int:

@@ -13,8 +13,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from dispatch_tui.services.intake.demo import build_demo
 from dispatch_tui.services.intake.demo_data import DemoSpec
-from tests.clock import DAY, offset
-from tests.conftest import ZONE
+from tests.clock import DAY, ZONE, offset
 from tests.unit.test_demo import NOON
 
 IMPORT_REQUEST_COLUMNS = {

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
-from tests.clock import DAY
-from tests.conftest import WEEKDAYS, ZONE
+from tests.clock import DAY, ZONE
+from tests.conftest import WEEKDAYS
 from tests.demofiles import demo_files
 from tests.unit.osrm_fake import FakeOsrm, fake_osrm
 

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
-from tests.clock import DAY, at, iso, naive
-from tests.conftest import WEEKDAYS, ZONE, dump
+from tests.clock import DAY, ZONE, at, iso, naive
+from tests.conftest import WEEKDAYS, dump
 from tests.unit.importdata import ABSENCES, CUSTOMERS, REQUESTS, TECHNICIANS, D  # D: DAY, the day of the files
 
 

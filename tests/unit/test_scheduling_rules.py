@@ -44,7 +44,7 @@ def line_travel(a: Point, b: Point) -> int:
 def ana(**changes: object) -> TechDay:
     base = TechDay(ref="T1", name="Ana", skills=frozenset({"hvac", "plumbing"}), home=at(0),
                    shift=(hm("08:00"), hm("17:00")))  # fmt: skip
-    return TechDay(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+    return TechDay(**{**base.__dict__, **changes})
 
 
 def visit(ref: str, x: float, start: str, minutes: int, window: tuple[str, str], locked: bool = False) -> Visit:

@@ -34,7 +34,7 @@ def _selects(engine: Engine) -> list[str]:
     seen: list[str] = []
 
     @event.listens_for(engine, "before_cursor_execute")
-    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def count(conn, cursor, statement: str, parameters, context, executemany) -> None:
         if statement.lstrip().upper().startswith("SELECT") and "travelcacheentry" in statement:
             seen.append(statement)
 

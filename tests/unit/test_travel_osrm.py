@@ -6,6 +6,7 @@ import logging
 import random
 import re
 from collections.abc import Iterator
+from typing import TypedDict
 
 import httpx
 import pytest
@@ -14,7 +15,13 @@ from dispatch_tui.travel.model import HaversineModel, TravelUnavailable
 from dispatch_tui.travel.osrm import MAX_TABLE, OsrmModel, _plan
 from tests.unit.osrm_fake import DictCache, FakeOsrm, closed_port_url, expected, fake_osrm, spread
 
-FAST = {"timeout_s": 0.5, "backoff_s": 0.01}  # tests never wait long
+
+class Timing(TypedDict):
+    timeout_s: float
+    backoff_s: float
+
+
+FAST: Timing = {"timeout_s": 0.5, "backoff_s": 0.01}  # tests never wait long
 
 
 @pytest.fixture

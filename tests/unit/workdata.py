@@ -18,8 +18,8 @@ from dispatch_tui.localtime import local_at
 from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.services.planning import assignment
 from dispatch_tui.travel.haversine import travel_minutes
-from tests.clock import PAST_DAY
-from tests.conftest import WEEKDAYS, ZONE
+from tests.clock import PAST_DAY, ZONE
+from tests.conftest import WEEKDAYS
 from tests.unit.importdata import TECHNICIANS
 
 DAY = PAST_DAY  # a Tuesday, in the past under the suite's clock

@@ -46,7 +46,7 @@ class BoardFooter(Footer):
                 used += _width(keys[i], True)
         for i, key in enumerate(keys):
             if i in kept:
-                key.compact = True  # type: ignore[attr-defined]
+                key.compact = True  # type: ignore[attr-defined]  # Footer.compose yields FooterKeys, typed Widget
                 yield key
 
     def on_resize(self, event: events.Resize) -> None:
