@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli import exit_codes
-from cli.context import AppContext, app_context
+from cli.context import AppContext, app_context, refusals
 from cli.output import fail, print_json, stderr, stdout
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from dispatch_tui.services.planning.assignment import Change
 
 Force = Annotated[bool, typer.Option("--force", help="Do it despite the rules; the reasons go into the audit trail.")]
@@ -35,36 +31,6 @@ def parse_start(text: str, context: AppContext) -> datetime:
         fail(f"--start {text!r}: {exc}", exit_codes.USAGE)
 
 
-@contextmanager
-def change_session(ctx: typer.Context, *, force: bool | None = None) -> Iterator[tuple[AppContext, Session]]:
-    """One transaction; the service's refusals (exit 3) and conflicts (exit 1) become messages.
-
-    ``force``: whether the command was given --force (None: it has no --force). Only a command that has
-    the flag, and was not given it, is told to use it, and only for a refusal by the rules: a job's
-    state (completed, under way, locked) is no rule that --force overrides."""
-    from sqlmodel import Session
-
-    from dispatch_tui.services.errors import Conflict, NotFound, Refused
-
-    context = app_context(ctx)
-    with Session(context.engine()) as session:
-        try:
-            yield context, session
-            session.commit()
-        except Refused as refused:
-            session.rollback()
-            for reason in refused.reasons:
-                stderr.print(f"refused: {reason}", highlight=False, markup=False)
-            hint = " (use --force to override the rules)" if refused.overridable and force is False else ""
-            fail(f"nothing changed{hint}", exit_codes.REJECTED)
-        except NotFound as missing:
-            session.rollback()
-            fail(str(missing), exit_codes.REJECTED)
-        except Conflict as conflict:
-            session.rollback()
-            fail(f"conflict: {conflict}", exit_codes.FAILED)
-
-
 def _report(change: Change, context: AppContext, as_json: bool, verb: str) -> None:
     if as_json:
         print_json(change.as_dict(context.settings.zone))
@@ -79,12 +45,6 @@ def _report(change: Change, context: AppContext, as_json: bool, verb: str) -> No
     stdout.print(f"{verb} {change.job_ref}{where} ({change.status}, version {change.version})", highlight=False)
 
 
-def _travel(context: AppContext, session: Session) -> Callable[..., int]:
-    from dispatch_tui.services.travel import point_travel
-
-    return point_travel(context.settings, session.get_bind())  # type: ignore[arg-type]
-
-
 def assign(
     ctx: typer.Context,
     job: Annotated[str, typer.Argument(help="The job's ref.")],
@@ -95,13 +55,10 @@ def assign(
     as_json: AsJson = False,
 ) -> None:
     """Put a new job on a technician's day at a time. Refused (exit 3) with reasons if the rules say no."""
-    from dispatch_tui.services.planning import assignment
-
-    with change_session(ctx, force=force) as (context, session):
-        change = assignment.assign(
-            session, job, tech, parse_start(start, context), zone=context.settings.zone,
-            travel=_travel(context, session), actor=context.actor, force=force, expected_version=if_version,
-        )  # fmt: skip
+    context = app_context(ctx)
+    when = parse_start(start, context)
+    with refusals(force=force):
+        change = context.core().assign(job, tech, when, force=force, expected_version=if_version)
     _report(change, context, as_json, "assigned")
 
 
@@ -115,13 +72,10 @@ def move(
     as_json: AsJson = False,
 ) -> None:
     """Move a planned job to another time and/or technician."""
-    from dispatch_tui.services.planning import assignment
-
-    with change_session(ctx, force=force) as (context, session):
-        change = assignment.move(
-            session, job, parse_start(start, context), tech_ref=tech, zone=context.settings.zone,
-            travel=_travel(context, session), actor=context.actor, force=force, expected_version=if_version,
-        )  # fmt: skip
+    context = app_context(ctx)
+    when = parse_start(start, context)
+    with refusals(force=force):
+        change = context.core().move(job, tech, when, force=force, expected_version=if_version)
     _report(change, context, as_json, "moved")
 
 
@@ -132,13 +86,9 @@ def unassign(
     as_json: AsJson = False,
 ) -> None:
     """Take a planned job off its technician's day; it goes back to the queue."""
-    from dispatch_tui.services.planning import assignment
-
-    with change_session(ctx) as (context, session):
-        change = assignment.unassign(
-            session, job, zone=context.settings.zone, travel=_travel(context, session), actor=context.actor,
-            expected_version=if_version,
-        )  # fmt: skip
+    context = app_context(ctx)
+    with refusals():
+        change = context.core().unassign(job, expected_version=if_version)
     _report(change, context, as_json, "unassigned")
 
 
@@ -163,10 +113,7 @@ def unlock(
 
 
 def _set_lock(ctx: typer.Context, job: str, locked: bool, if_version: int | None, as_json: bool) -> None:
-    from dispatch_tui.services.planning import assignment
-
-    with change_session(ctx) as (context, session):
-        change = assignment.set_locked(
-            session, job, locked, zone=context.settings.zone, actor=context.actor, expected_version=if_version
-        )
+    context = app_context(ctx)
+    with refusals():
+        change = context.core().set_locked(job, locked, expected_version=if_version)
     _report(change, context, as_json, "locked" if locked else "unlocked")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from cli import exit_codes
-from cli.context import app_context
-from cli.output import fail, print_json, stdout
-from dispatch_tui import clock
+from cli.context import app_context, refusals
+from cli.output import print_json, stdout
+
+if TYPE_CHECKING:
+    from dispatch_tui.services.planning.candidates import Nobody
 
 
 def candidates(
@@ -22,23 +23,15 @@ def candidates(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array, best first.")] = False,
 ) -> None:
     """Rank (technician, start) options by cheapest feasible insertion into the existing routes."""
-    from sqlmodel import Session
-
     from cli.dates import parse_day
     from dispatch_tui.localtime import local_iso
-    from dispatch_tui.services.planning.candidates import UnknownJob, rank_candidates
-    from dispatch_tui.services.travel import point_travel
 
     context = app_context(ctx)
     zone = context.settings.zone
     first = parse_day(day, zone) if day else None
-    engine = context.engine()
-    with Session(engine) as session:
-        try:
-            options = rank_candidates(session, job, zone=zone, travel=point_travel(context.settings, engine),
-                                      day=first, days=days, limit=limit, now=clock.now())  # fmt: skip
-        except UnknownJob as missing:
-            fail(str(missing), exit_codes.REJECTED)
+    core = context.core()
+    with refusals():
+        options = core.candidates(job, first, days=days, limit=limit)
     if as_json:
         print_json(
             [
@@ -52,7 +45,7 @@ def candidates(
         )  # fmt: skip
         return
     if not options:
-        _say_why_nobody(context, job, first, days)
+        _say_why_nobody(core.why_no_candidates(job, first, days=days), job)
         return
     table = Table("#", "technician", "start", "end", "+drive", "score", "why", box=None)
     for rank, c in enumerate(options, start=1):
@@ -62,17 +55,8 @@ def candidates(
     stdout.print(table)
 
 
-def _say_why_nobody(context, job: str, first, days: int) -> None:  # type: ignore[no-untyped-def]
+def _say_why_nobody(nobody: Nobody, job: str) -> None:
     """Nobody can take it: why, day by day (the same reasons as `dispatch schedule`), and what to do."""
-    from sqlmodel import Session
-
-    from dispatch_tui.services.planning.candidates import why_no_candidates
-    from dispatch_tui.services.travel import point_travel
-
-    engine = context.engine()
-    with Session(engine) as session:
-        nobody = why_no_candidates(session, job, zone=context.settings.zone, day=first, days=days,
-                                   travel=point_travel(context.settings, engine), now=clock.now())  # fmt: skip
     stdout.print(f"no technician can take {job} then:", highlight=False)
     for reason in nobody.reasons:
         stdout.print(f"  {reason}", highlight=False, markup=False)

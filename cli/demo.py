@@ -46,7 +46,6 @@ def demo_command(
     Deterministic for a seed and a date (the progress of the day follows the clock).
     """
     from sqlalchemy import func, select
-    from sqlmodel import Session
 
     from cli.dates import parse_day
     from dispatch_tui.services.intake.demo import build_demo
@@ -69,12 +68,12 @@ def demo_command(
         path = Path(url.removeprefix("sqlite:///"))
         for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             leftover.unlink(missing_ok=True)
-    engine = context.engine(target, create=True)
-    with Session(engine) as session:
+    core = context.core(target, create=True)
+    with core.session() as session:
         if session.scalar(select(func.count()).select_from(Customer)):
             fail(f"{target} already holds data: pass --replace to rebuild the demo there", exit_codes.USAGE)
     summary = build_demo(
-        engine, spec, settings.zone, road_factor=settings.travel_road_factor, speed_kmh=settings.travel_speed_kmh
+        core.engine, spec, settings.zone, road_factor=settings.travel_road_factor, speed_kmh=settings.travel_speed_kmh
     )
     result = {
         "db": target,

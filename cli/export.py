@@ -61,44 +61,31 @@ def billing(
     cannot be billed (no rate for its contract and skill, no arrival time) is listed and nothing is
     exported or marked (exit 3). The file is written whole or not at all.
     """
-    from sqlmodel import Session
-
-    from dispatch_tui.services.billing.invoicing import BillingRejected, billing_lines, mark_exported, totals
-    from dispatch_tui.store.models import utcnow
+    from dispatch_tui.services.billing.invoicing import BillingRejected, totals
 
     if fmt is ExportFormat.XLSX and output is None:
         fail("--format xlsx writes a file: give -o FILE.xlsx", exit_codes.USAGE)
     context = app_context(ctx)
-    settings = context.settings
-    zone = settings.zone
+    zone = context.settings.zone
     period = parse_period(first, last, zone)
-    with Session(context.engine()) as session:
-        try:
-            lines = billing_lines(
-                session, *period, zone=zone, tax_rate=settings.tax_rate, include_exported=include_exported
-            )
-        except BillingRejected as rejected:
-            for problem in rejected.problems:
-                stderr.print(f"cannot bill {problem}", highlight=False, markup=False, soft_wrap=True)
-            fail(f"{len(rejected.problems)} visit(s) cannot be billed: nothing was exported", exit_codes.REJECTED)
-        temp = None
-        try:
-            if output is None:
-                _write(lines, fmt, sys.stdout, None, zone)
-            else:
-                temp = output.with_name(f".{output.name}.{os.getpid()}.part")
-                _write(lines, fmt, None, temp, zone)
-            mark_exported(session, lines, actor=context.actor, at=utcnow())
-            session.commit()
-            if temp is not None and output is not None:
-                os.replace(temp, output)
-                temp = None
-        except OSError as exc:
-            session.rollback()
-            fail(f"cannot write {output or 'stdout'}: {exc.strerror or exc}; nothing was marked exported")
-        finally:
-            if temp is not None:
-                temp.unlink(missing_ok=True)
+    core = context.core()
+    temp = None if output is None else output.with_name(f".{output.name}.{os.getpid()}.part")
+    try:
+        # The file is written whole before the lines are marked, and takes its name once they are.
+        with core.billing_export(*period, include_exported=include_exported) as lines:
+            _write(lines, fmt, sys.stdout if temp is None else None, temp, zone)
+        if temp is not None and output is not None:
+            os.replace(temp, output)
+            temp = None
+    except BillingRejected as rejected:
+        for problem in rejected.problems:
+            stderr.print(f"cannot bill {problem}", highlight=False, markup=False, soft_wrap=True)
+        fail(f"{len(rejected.problems)} visit(s) cannot be billed: nothing was exported", exit_codes.REJECTED)
+    except OSError as exc:
+        fail(f"cannot write {output or 'stdout'}: {exc.strerror or exc}; nothing was marked exported")
+    finally:
+        if temp is not None:
+            temp.unlink(missing_ok=True)
     sums = totals(lines)
     message = f"exported {len(lines):,} visit(s), total {sums['total']}" + (f" to {output}" if output else "")
     if not lines:
@@ -151,15 +138,11 @@ def timesheets(
     import io
     import json
 
-    from sqlmodel import Session
-
     from dispatch_tui.services.billing import timesheets as sheets_service
 
     context = app_context(ctx)
-    zone = context.settings.zone
-    period = parse_period(first, last, zone)
-    with Session(context.engine()) as session:
-        sheets = sheets_service.timesheets(session, *period, zone=zone)
+    period = parse_period(first, last, context.settings.zone)
+    sheets = context.core().timesheets(*period)
     rows = [sheet.as_dict() for sheet in sheets]
     if fmt is SheetFormat.TABLE and output is None:
         from rich.table import Table

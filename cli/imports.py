@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli import exit_codes
-from cli.context import app_context
+from cli.context import app_context, refusals
 from cli.output import fail, print_json, stderr, stdout
 from dispatch_tui.domain import FileFormat, ImportKind
 
@@ -37,7 +37,7 @@ def import_command(
     The whole file lands in one transaction or not at all: every bad row is listed as
     `line N, column: reason` on stderr and the exit code is 3.
     """
-    from dispatch_tui.services.intake.imports import ImportRejected, format_from_path, import_data
+    from dispatch_tui.services.intake.imports import ImportRejected, format_from_path
 
     fmt = fmt or format_from_path(file)
     if fmt is None:
@@ -49,21 +49,10 @@ def import_command(
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror or exc}", exit_codes.USAGE)
     context = app_context(ctx)
-    settings = context.settings
-    engine = context.engine(create=not dry_run)  # an import makes the store; a dry run writes nothing
+    core = context.core(create=not dry_run)  # an import makes the store; a dry run writes nothing
     try:
-        with _progress(len(data), file.name) as on_progress:
-            report = import_data(
-                engine,
-                kind,
-                data,
-                fmt,
-                zone=settings.zone,
-                working_days=settings.working_days,
-                actor=f"{context.actor} (import)",
-                dry_run=dry_run,
-                on_progress=on_progress,
-            )
+        with _progress(len(data), file.name) as on_progress, refusals():
+            report = core.import_data(kind, data, fmt, dry_run=dry_run, on_progress=on_progress)
     except ImportRejected as rejected:
         for error in rejected.errors:
             stderr.print(f"{file.name}: {error}", highlight=False, markup=False, soft_wrap=True)

@@ -37,16 +37,12 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """Jobs by priority, then promised window; done and on-site ones with their actual times."""
-    from sqlmodel import Session
-
     from cli.dates import parse_day
-    from dispatch_tui.services.execution.queries import list_jobs
 
     context = app_context(ctx)
     zone = context.settings.zone
     the_day: date | None = parse_day(day, zone) if day else None
-    with Session(context.engine()) as session:
-        jobs = list_jobs(session, zone, statuses=[s.value for s in status or []], day=the_day, customer=customer)
+    jobs = context.core().jobs(statuses=[s.value for s in status or []], day=the_day, customer=customer)
     if as_json:
         print_json(jobs)
         return
@@ -81,15 +77,9 @@ def show_command(
 ) -> None:
     """One job as the console's Status pane shows it: customer, site, window, due, status, technician with
     the planned and actual times, description, the customer's past visits and the audit trail."""
-    from sqlmodel import Session
-
-    from dispatch_tui import clock
-    from dispatch_tui.services.execution.board import job_detail
-
     context = app_context(ctx)
     zone = context.settings.zone
-    with Session(context.engine()) as session:
-        job = job_detail(session, ref, clock.now())
+    job = context.core().job_detail(ref)
     if job is None:
         fail(f"no job {ref!r} (dispatch jobs list shows the refs)", exit_codes.REJECTED)
     if as_json:

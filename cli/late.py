@@ -11,7 +11,6 @@ from rich.table import Table
 from cli.context import app_context
 from cli.dates import DAY_HELP
 from cli.output import print_json, stdout
-from dispatch_tui import clock
 
 
 def late(
@@ -20,18 +19,13 @@ def late(
     as_json: Annotated[bool, typer.Option("--json", help="Print the late list as JSON.")] = False,
 ) -> None:
     """Every technician behind plan, by how much, and the visits whose projected start misses their window."""
-    from sqlmodel import Session
-
     from cli.dates import parse_day
-    from dispatch_tui.services.execution.lateness import LATE_GRACE_MINUTES, late_list
-    from dispatch_tui.services.travel import point_travel
+    from dispatch_tui.services.execution.lateness import LATE_GRACE_MINUTES
 
     context = app_context(ctx)
     zone = context.settings.zone
     shown = parse_day(day, zone)
-    engine = context.engine()
-    with Session(engine) as session:
-        found = late_list(session, shown, zone, clock.now(), point_travel(context.settings, engine))
+    found = context.core().late_list(shown)
     if as_json:
         print_json(found.as_json(zone))
         return

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli import exit_codes
-from cli.assign import AsJson, IfVersion, _report, _travel, change_session
-from cli.context import AppContext
+from cli.assign import AsJson, IfVersion, _report
+from cli.context import AppContext, app_context, refusals
 from cli.output import fail, print_json, stdout
 from dispatch_tui import clock
 from dispatch_tui.domain import JobStatus
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from dispatch_tui.services.execution.lifecycle import PartUse
 
 At = Annotated[
@@ -32,14 +28,6 @@ Parts = Annotated[
     list[str] | None,
     typer.Option("--part", help="A part used, SKU:QTY (repeat for several); SKU alone means 1."),
 ]
-
-
-@contextmanager
-def _change(ctx: typer.Context) -> Iterator[tuple[AppContext, Session]]:
-    """One transaction, as for the planning commands. (No --force here: what happened on site is not a
-    planning rule to override.)"""
-    with change_session(ctx) as opened:
-        yield opened
 
 
 def parse_moment(option: str, text: str | None, context: AppContext) -> datetime | None:
@@ -85,15 +73,13 @@ def status(
     Only legal steps are taken (exit 3 with the reason otherwise). needs_follow_up puts a follow-up
     request (<ref>-F1) in the queue. Parts (--part) are recorded when the visit ends.
     """
-    from dispatch_tui.services.execution import lifecycle
-
-    with _change(ctx) as (context, session):
-        change = lifecycle.set_status(
-            session, job, state.value, zone=context.settings.zone, travel=_travel(context, session),
-            actor=context.actor, note=note, expected_version=if_version, at=parse_moment("--at", at, context),
-            parts=parse_parts(part),
-        )  # fmt: skip
-        extra = lifecycle.follow_ups(session, job)[-1:] if state is JobStatus.NEEDS_FOLLOW_UP else []
+    # No --force here, nor in complete: what happened on site is not a planning rule to override.
+    context = app_context(ctx)
+    when, parts = parse_moment("--at", at, context), parse_parts(part)
+    core = context.core()
+    with refusals():
+        change = core.set_status(job, state.value, when, note=note, parts=parts, expected_version=if_version)
+    extra = core.follow_ups(job)[-1:] if state is JobStatus.NEEDS_FOLLOW_UP else []
     _finish(change, context, as_json, "set", extra)
 
 
@@ -116,14 +102,11 @@ def complete(
     arrival at --started, else at the planned start (the drive before it for en route), so that the work
     is timed and billed. Exit 3 when the times would be out of order or in the future.
     """
-    from dispatch_tui.services.execution import lifecycle
-
-    with _change(ctx) as (context, session):
-        change = lifecycle.complete(
-            session, job, zone=context.settings.zone, travel=_travel(context, session), actor=context.actor,
-            expected_version=if_version, at=parse_moment("--at", at, context),
-            started_at=parse_moment("--started", started, context), parts=parse_parts(part), note=note,
-        )  # fmt: skip
+    context = app_context(ctx)
+    when, arrival = parse_moment("--at", at, context), parse_moment("--started", started, context)
+    parts = parse_parts(part)
+    with refusals():
+        change = context.core().complete(job, when, arrival, parts=parts, note=note, expected_version=if_version)
     _finish(change, context, as_json, "completed", [])
 
 
@@ -135,10 +118,9 @@ def feedback(
     as_json: AsJson = False,
 ) -> None:
     """Record the customer's rating of a finished visit (a later one replaces it)."""
-    from dispatch_tui.services.execution.feedback import record_feedback
-
-    with _change(ctx) as (context, session):
-        rated = record_feedback(session, job, rating, comment, actor=context.actor)
+    context = app_context(ctx)
+    with refusals():
+        rated = context.core().feedback(job, rating, comment)
     if as_json:
         print_json(
             {"job_ref": rated.job_ref, "rating": rated.rating, "comment": rated.comment, "replaced": rated.replaced}

@@ -14,7 +14,6 @@ from rich.table import Table
 from cli import exit_codes
 from cli.context import app_context
 from cli.output import fail, print_json, stderr, stdout
-from dispatch_tui import clock
 from dispatch_tui.domain import ChangeKind
 
 if TYPE_CHECKING:
@@ -76,33 +75,26 @@ def optimize(
     Locked jobs and jobs under way stay put. With --apply every day is written in one transaction.
     Cron-ready: no terminal needed; a second run while one holds the lock exits 75.
     """
-    from sqlmodel import Session
-
     from cli.dates import parse_day
     from dispatch_tui.services.planning import optimize as planner
-    from dispatch_tui.services.planning.run_lock import Busy, exclusive
-    from dispatch_tui.services.travel import point_travel, travel_model
+    from dispatch_tui.services.planning.run_lock import Busy
 
     context = app_context(ctx)
     settings = context.settings
     zone = settings.zone
     policy = planner.Policy.from_settings(settings, max_moves=max_moves, move_cost=move_cost, overtime_minutes=overtime)
     first = parse_day(day, zone)
-    now = clock.now()  # today's past is history: nothing is planned into it
-    engine = context.engine()
+    core = context.core()
 
     def run_solve(the_day: date, solve: Callable[[], Solution]) -> Solution:
         with solving(f"optimizing {the_day}", time_limit) as wait:
             return wait(solve)
 
     try:
-        with exclusive(engine.url.render_as_string(hide_password=False)), Session(engine) as session:
-            results = planner.optimize_days(
-                session, first, days, zone, travel_model(settings, engine).matrix, policy, time_limit_s=time_limit,
-                seed=seed, now=now, write_with=point_travel(settings, engine) if apply else None, run_solve=run_solve,
-            )  # fmt: skip
-            if apply:
-                session.commit()
+        # Today's past is history: nothing is planned into it. A dry run holds the lock too, so that it
+        # never shows a plan that a run being applied is replacing.
+        results = core.optimize_days(first, days, time_limit_s=time_limit, now=core.now(), policy=policy, seed=seed,
+                                     apply=apply, run_solve=run_solve)  # fmt: skip
     except Busy as busy:
         fail(str(busy), exit_codes.BUSY)
     except planner.NoPlan as none:

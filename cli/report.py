@@ -25,15 +25,9 @@ def kpi(
 
     On a terminal the daily trend is also drawn as charts.
     """
-    from sqlmodel import Session
-
-    from dispatch_tui.services.reports.kpi import kpis
-
     context = app_context(ctx)
-    zone = context.settings.zone
-    period = parse_period(first, last, zone)
-    with Session(context.engine()) as session:
-        report = kpis(session, *period, zone=zone)
+    period = parse_period(first, last, context.settings.zone)
+    report = context.core().kpis(*period)
     if as_json:
         print_json(report)
         return

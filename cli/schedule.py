@@ -14,7 +14,6 @@ from rich.table import Table
 from cli import exit_codes
 from cli.context import app_context
 from cli.output import fail, print_json, stdout
-from dispatch_tui import clock
 
 
 class ScheduleFormat(StrEnum):
@@ -35,21 +34,13 @@ def schedule(
     ] = None,
 ) -> None:
     """The day's routes (with breaks and drives) and the jobs left unassigned, with reasons."""
-    from sqlmodel import Session
-
     from cli.dates import parse_day
-    from dispatch_tui.services.reports.schedule_export import build_schedule
-    from dispatch_tui.services.travel import point_travel
 
     context = app_context(ctx)
     zone = context.settings.zone
     if fmt is ScheduleFormat.ICS and tech is None and out is None:
         fail("--format ics needs --tech T (to print one calendar) or --out DIR (one file per technician)", 2)
-    engine = context.engine()
-    with Session(engine) as session:
-        plan = build_schedule(
-            session, parse_day(day, zone), zone, point_travel(context.settings, engine), tech_ref=tech, now=clock.now()
-        )
+    plan = context.core().schedule(parse_day(day, zone), tech)
     if tech and not plan.routes and fmt is not ScheduleFormat.JSON:
         stdout.print(f"{tech} has nothing planned on {plan.day.isoformat()}", highlight=False)
     if fmt is ScheduleFormat.JSON:

@@ -40,7 +40,7 @@ def serve(
     context = app_context(ctx)
     # A bad keymap or a store that cannot be opened is said here, once, not in every browser tab.
     check_keymap(context.settings)
-    context.engine()
+    context.core().close()
     settings = context.settings
     clock = ["--now", settings.now, "--now-frozen" if settings.now_frozen else "--now-running"] if settings.now else []
     store = ["--db", settings.db, "--timezone", settings.timezone]

@@ -19,13 +19,7 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """Technicians with skills, usual shift and status right now."""
-    from sqlmodel import Session
-
-    from dispatch_tui.services.execution.queries import list_technicians
-
-    context = app_context(ctx)
-    with Session(context.engine()) as session:
-        techs = list_technicians(session, context.settings.zone)
+    techs = app_context(ctx).core().technicians()
     if as_json:
         print_json(techs)
         return

@@ -31,9 +31,9 @@ def tui(
     if not sys.stdout.isatty() and "TEXTUAL_DRIVER" not in os.environ:  # the driver is set by `dispatch serve`
         fail("the console needs a terminal; for scripts use the other commands (dispatch --help)", exit_codes.USAGE)
     check_keymap(context.settings)
-    context.engine()  # refuses an unusable store with a clear message before the screen takes over
+    core = context.core()  # refuses an unusable store with a clear message before the screen takes over
     settings = context.settings
-    DispatchApp(settings, day=parse_day(day, settings.zone) if day else None, actor=context.actor).run()
+    DispatchApp(settings, day=parse_day(day, settings.zone) if day else None, core=core).run()
 
 
 def check_keymap(settings: Settings) -> None:

@@ -1,13 +1,18 @@
-"""What the console's workers call: the services, each call in its own Session and transaction.
+"""The headless core: what every front end calls — the CLI, the console, its optimizer child process.
 
-No Textual here, and every method blocks: call them from thread workers, never on the event loop.
-SQLAlchemy and the services are imported on first use, so the first frame does not wait for them.
+A ``Core`` holds the store, the time zone, the travel model, the actor and the clock, and offers the use
+cases, each in its own Session and transaction; the front ends parse, call one method and render. It
+raises the services' own errors (``services.errors``, ``store.StoreMissing``…): each front end maps them
+to its messages and exit codes. No Textual, no Typer (an import-linter contract keeps it so).
+
+Every method blocks: the console calls them from thread workers, never on the event loop. SQLAlchemy and
+the services are imported on first use, so that a console's first frame and a CLI's --help wait for none.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -20,19 +25,36 @@ if TYPE_CHECKING:
 
     from dispatch_tui.clock import Clock
     from dispatch_tui.config import Settings
+    from dispatch_tui.domain import FileFormat, ImportKind
+    from dispatch_tui.optimizer.problem import Solution
+    from dispatch_tui.services.billing.invoicing import BillLine
+    from dispatch_tui.services.billing.timesheets import TimesheetDay
     from dispatch_tui.services.change_feed import ChangeFeed
     from dispatch_tui.services.execution.board import Board, JobDetail, Patch, TechDetail
     from dispatch_tui.services.execution.feedback import Rated
     from dispatch_tui.services.execution.lateness import LateList
+    from dispatch_tui.services.execution.lifecycle import PartUse
+    from dispatch_tui.services.intake.imports import ImportReport
     from dispatch_tui.services.planning.assignment import Change
     from dispatch_tui.services.planning.candidates import Candidate, Nobody
+    from dispatch_tui.services.planning.optimize import Built, Matrix, Policy, Report
+    from dispatch_tui.services.reports.schedule_export import Schedule
+
+    RunSolve = Callable[[date, Callable[[], Solution]], Solution]
 
 
 class Core:
-    def __init__(self, settings: Settings, clock: Clock, actor: str | None = None) -> None:
+    """``clock``: every "now" of this core (default the settings' own: the real time, or --now).
+    ``create_store``: an SQLite file that does not exist yet is made (imports, the demo); otherwise it is
+    refused with ``StoreMissing``, so that a mistyped path never becomes an empty store that answers."""
+
+    def __init__(
+        self, settings: Settings, clock: Clock | None = None, actor: str | None = None, *, create_store: bool = False
+    ) -> None:
         self.settings = settings
-        self.clock = clock
+        self.clock = clock or settings.clock
         self.actor = actor or current_user()
+        self.create_store = create_store
         self._engine: Engine | None = None
         self._travel: Callable[..., int] | None = None
         self._lock = threading.Lock()
@@ -40,27 +62,42 @@ class Core:
     def now(self) -> datetime:
         return self.clock.now()
 
+    def today(self) -> date:
+        return self.clock.today(self.settings.zone)
+
+    # --- the store and the travel model -------------------------------------------------------------
+
     @property
     def engine(self) -> Engine:
+        """The store, opened on first use and checked to be at this version's schema (a local SQLite store
+        is upgraded on open; a server store is upgraded with `dispatch db upgrade`)."""
         with self._lock:
             if self._engine is None:
                 from dispatch_tui.store import ensure_ready, make_engine
 
-                engine = make_engine(self.settings.db, create=False)  # a missing store is shown, never made
+                engine = make_engine(self.settings.db, create=self.create_store)
                 ensure_ready(engine, auto_upgrade=engine.url.get_backend_name() == "sqlite")
                 self._engine = engine
             return self._engine
 
     @property
     def travel(self) -> Callable[..., int]:
+        """Minutes between two points by the configured travel model (routing-server times are cached)."""
         if self._travel is None:
             from dispatch_tui.services.travel import point_travel
 
             self._travel = point_travel(self.settings, self.engine)
         return self._travel
 
+    def travel_matrix(self) -> Matrix:
+        """The configured model's matrix builder, for the optimizer."""
+        from dispatch_tui.services.travel import travel_model
+
+        return travel_model(self.settings, self.engine).matrix
+
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
+        """One transaction: committed at the end of the block when ``write``, rolled back on any error."""
         from sqlmodel import Session
 
         with Session(self.engine, expire_on_commit=False) as session:
@@ -71,6 +108,10 @@ class Core:
             except BaseException:
                 session.rollback()
                 raise
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
 
     def change_feed(self) -> ChangeFeed:
         """Word of other processes' commits (LISTEN/NOTIFY on PostgreSQL, data_version on SQLite)."""
@@ -83,6 +124,8 @@ class Core:
 
         with self.session() as session:
             return change_token(session)
+
+    # --- the board (the console's read side) ---------------------------------------------------------
 
     def board(self, day: date, query: str = "", *, on_first_page: Callable[[Board], None] | None = None,
               first_page: int = 100) -> Board:  # fmt: skip
@@ -104,6 +147,7 @@ class Core:
                               job_refs=job_refs, tech_refs=tech_refs, flt=RequestFilter.parse(query))  # fmt: skip
 
     def job_detail(self, ref: str) -> JobDetail | None:
+        """One job with its customer, plan, actual times, past visits and audit trail (`dispatch jobs show`)."""
         from dispatch_tui.services.execution.board import job_detail
 
         with self.session() as session:
@@ -115,64 +159,37 @@ class Core:
         with self.session() as session:
             return tech_detail(session, ref, self.settings.zone, self.now(), board.grid)
 
-    def candidates(self, ref: str, day: date | None = None) -> list[Candidate]:
-        from dispatch_tui.services.planning.candidates import rank_candidates
+    # --- lists and reports ---------------------------------------------------------------------------
+
+    def jobs(
+        self, *, statuses: Collection[str] = (), day: date | None = None, customer: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Jobs by priority, then window, as `dispatch jobs list --json` prints them (docs/cli-json.md)."""
+        from dispatch_tui.services.execution.queries import list_jobs
 
         with self.session() as session:
-            return rank_candidates(session, ref, zone=self.settings.zone, travel=self.travel, day=day, now=self.now())
+            return list_jobs(session, self.settings.zone, statuses=list(statuses), day=day, customer=customer)
 
-    def why_no_candidates(self, ref: str, day: date | None = None) -> Nobody:
-        """Why ``candidates`` with the same arguments found nobody (`dispatch candidates` says the same)."""
-        from dispatch_tui.services.planning.candidates import why_no_candidates
+    def technicians(self) -> list[dict[str, Any]]:
+        """Technicians with skills, usual shift and status now (`dispatch techs list --json`)."""
+        from dispatch_tui.services.execution.queries import list_technicians
 
         with self.session() as session:
-            return why_no_candidates(session, ref, zone=self.settings.zone, travel=self.travel, day=day,
-                                     now=self.now())  # fmt: skip
+            return list_technicians(session, self.settings.zone, now=self.now())
 
-    def assign(self, ref: str, tech_ref: str, start: datetime) -> Change:
-        from dispatch_tui.services.planning.assignment import assign
+    def follow_ups(self, ref: str) -> list[str]:
+        """The refs of the follow-up requests visit ``ref`` asked for, oldest first."""
+        from dispatch_tui.services.execution.lifecycle import follow_ups
 
-        with self.session(write=True) as session:
-            return assign(session, ref, tech_ref, start, **self._context())
+        with self.session() as session:
+            return follow_ups(session, ref)
 
-    def move(self, ref: str, tech_ref: str, start: datetime) -> Change:
-        from dispatch_tui.services.planning.assignment import move
+    def schedule(self, day: date, tech_ref: str | None = None) -> Schedule:
+        """``day``'s routes with breaks and drives, and the waiting jobs with why (docs/schedule-json.md)."""
+        from dispatch_tui.services.reports.schedule_export import build_schedule
 
-        with self.session(write=True) as session:
-            return move(session, ref, start, tech_ref=tech_ref, **self._context())
-
-    def unassign(self, ref: str) -> Change:
-        from dispatch_tui.services.planning.assignment import unassign
-
-        with self.session(write=True) as session:
-            return unassign(session, ref, **self._context())
-
-    def set_locked(self, ref: str, locked: bool) -> Change:
-        from dispatch_tui.services.planning.assignment import set_locked
-
-        with self.session(write=True) as session:
-            return set_locked(session, ref, locked, zone=self.settings.zone, actor=self.actor)
-
-    def set_status(self, ref: str, status: str, at: datetime | None = None) -> Change:
-        """The next lifecycle step, as of ``at`` (default now)."""
-        from dispatch_tui.services.execution.lifecycle import set_status
-
-        with self.session(write=True) as session:
-            return set_status(session, ref, status, at=at, now=self.now(), **self._context())
-
-    def complete(self, ref: str, at: datetime | None = None, started_at: datetime | None = None) -> Change:
-        """ "Job complete" in one action, done at ``at`` (default now); missing en-route/on-site steps are
-        recorded from ``started_at`` when given, else from the plan."""
-        from dispatch_tui.services.execution.lifecycle import complete
-
-        with self.session(write=True) as session:
-            return complete(session, ref, at=at, started_at=started_at, now=self.now(), **self._context())
-
-    def place(self, ref: str, tech_ref: str, day: date, minute: int, span: int) -> Change:
-        from dispatch_tui.services.planning.placement import place
-
-        with self.session(write=True) as session:
-            return place(session, ref, tech_ref, day, minute, span=span, **self._context())
+        with self.session() as session:
+            return build_schedule(session, day, self.settings.zone, self.travel, tech_ref=tech_ref, now=self.now())
 
     def kpis(self, first: date, last: date) -> dict[str, Any]:
         """The KPIs over the local days ``first`` to ``last``, as `dispatch report kpi --json` prints them."""
@@ -188,6 +205,138 @@ class Core:
         with self.session() as session:
             return late_list(session, day, self.settings.zone, self.now(), self.travel)
 
+    def timesheets(self, first: date, last: date) -> list[TimesheetDay]:
+        from dispatch_tui.services.billing.timesheets import timesheets
+
+        with self.session() as session:
+            return timesheets(session, first, last, zone=self.settings.zone, now=self.now())
+
+    @contextmanager
+    def billing_export(self, first: date, last: date, *, include_exported: bool = False) -> Iterator[list[BillLine]]:
+        """The invoice lines of the visits finished from ``first`` to ``last``; when the block ends without
+        an error they are marked exported, in the same transaction; otherwise nothing is marked. Raises
+        ``BillingRejected`` (with every problem) when a visit cannot be billed."""
+        from dispatch_tui.services.billing.invoicing import billing_lines, mark_exported
+
+        with self.session(write=True) as session:
+            lines = billing_lines(session, first, last, zone=self.settings.zone, tax_rate=self.settings.tax_rate,
+                                  include_exported=include_exported)  # fmt: skip
+            yield lines
+            mark_exported(session, lines, actor=self.actor, at=self.now())
+
+    # --- planning -------------------------------------------------------------------------------------
+
+    def candidates(self, ref: str, day: date | None = None, *, days: int = 1, limit: int = 10) -> list[Candidate]:
+        """Who could take job ``ref`` from ``day`` (default: its window's) on, best first."""
+        from dispatch_tui.services.planning.candidates import rank_candidates
+
+        with self.session() as session:
+            return rank_candidates(session, ref, zone=self.settings.zone, travel=self.travel, day=day, days=days,
+                                   limit=limit, now=self.now())  # fmt: skip
+
+    def why_no_candidates(self, ref: str, day: date | None = None, *, days: int = 1) -> Nobody:
+        """Why ``candidates`` with the same arguments found nobody, and what to do."""
+        from dispatch_tui.services.planning.candidates import why_no_candidates
+
+        with self.session() as session:
+            return why_no_candidates(session, ref, zone=self.settings.zone, travel=self.travel, day=day, days=days,
+                                     now=self.now())  # fmt: skip
+
+    def assign(self, ref: str, tech_ref: str, start: datetime, *, force: bool = False,
+               expected_version: int | None = None) -> Change:  # fmt: skip
+        from dispatch_tui.services.planning.assignment import assign
+
+        with self.session(write=True) as session:
+            return assign(session, ref, tech_ref, start, **self._context(), force=force,
+                          expected_version=expected_version)  # fmt: skip
+
+    def move(self, ref: str, tech_ref: str | None, start: datetime, *, force: bool = False,
+             expected_version: int | None = None) -> Change:  # fmt: skip
+        """Move a planned job to ``start``, on ``tech_ref``'s day (None: the same technician's)."""
+        from dispatch_tui.services.planning.assignment import move
+
+        with self.session(write=True) as session:
+            return move(session, ref, start, tech_ref=tech_ref, **self._context(), force=force,
+                        expected_version=expected_version)  # fmt: skip
+
+    def unassign(self, ref: str, *, expected_version: int | None = None) -> Change:
+        from dispatch_tui.services.planning.assignment import unassign
+
+        with self.session(write=True) as session:
+            return unassign(session, ref, **self._context(), expected_version=expected_version)
+
+    def set_locked(self, ref: str, locked: bool, *, expected_version: int | None = None) -> Change:
+        from dispatch_tui.services.planning.assignment import set_locked
+
+        with self.session(write=True) as session:
+            return set_locked(session, ref, locked, zone=self.settings.zone, actor=self.actor,
+                              expected_version=expected_version)  # fmt: skip
+
+    def place(self, ref: str, tech_ref: str, day: date, minute: int, span: int) -> Change:
+        """Place a job where the dispatcher pointed on the grid: the first start in that cell the rules allow."""
+        from dispatch_tui.services.planning.placement import place
+
+        with self.session(write=True) as session:
+            return place(session, ref, tech_ref, day, minute, span=span, **self._context())
+
+    def optimize_days(
+        self,
+        first: date,
+        days: int = 1,
+        *,
+        time_limit_s: float,
+        now: datetime | None,
+        policy: Policy | None = None,
+        seed: int = 0,
+        apply: bool = False,
+        locked: bool = True,
+        run_solve: RunSolve | None = None,
+    ) -> list[tuple[Built, Report]]:
+        """Re-plan ``days`` days from ``first``: build, solve, check and diff each, and with ``apply`` write
+        them all in one transaction. ``now``: what is before it is history, kept as it is. ``locked``: under
+        the optimizer's run lock (``Busy`` if another run holds it); only a preview that writes nothing may
+        go without. Raises ``NoPlan`` when a day has no plan."""
+        from dispatch_tui.services.planning import optimize as planner
+        from dispatch_tui.services.planning.run_lock import exclusive
+
+        policy = policy or planner.Policy.from_settings(self.settings)
+        url = self.engine.url.render_as_string(hide_password=False)
+        with exclusive(url) if locked else _nothing(), self.session(write=apply) as session:
+            return planner.optimize_days(session, first, days, self.settings.zone, self.travel_matrix(), policy,
+                                         time_limit_s=time_limit_s, seed=seed, now=now,
+                                         write_with=self.travel if apply else None, run_solve=run_solve)  # fmt: skip
+
+    def apply_plan(self, built: Built, report: Report) -> Report:
+        """Write ``report`` (all or part of a preview) in one transaction, under the optimizer's lock; jobs
+        changed since the preview was built are skipped and listed in the result."""
+        from dispatch_tui.services.planning import optimize as planner
+        from dispatch_tui.services.planning.run_lock import exclusive
+
+        with exclusive(self.engine.url.render_as_string(hide_password=False)), self.session(write=True) as session:
+            return planner.apply(session, built, report, self.settings.zone, self.travel)
+
+    # --- execution ------------------------------------------------------------------------------------
+
+    def set_status(self, ref: str, status: str, at: datetime | None = None, *, note: str = "",
+                   parts: Sequence[PartUse] = (), expected_version: int | None = None) -> Change:  # fmt: skip
+        """The next lifecycle step, as of ``at`` (default now); ``parts`` when the visit ends."""
+        from dispatch_tui.services.execution.lifecycle import set_status
+
+        with self.session(write=True) as session:
+            return set_status(session, ref, status, at=at, now=self.now(), **self._context(), note=note,
+                              parts=parts, expected_version=expected_version)  # fmt: skip
+
+    def complete(self, ref: str, at: datetime | None = None, started_at: datetime | None = None, *,
+                 parts: Sequence[PartUse] = (), note: str = "",
+                 expected_version: int | None = None) -> Change:  # fmt: skip
+        """ "Job complete" in one action, done at ``at`` (default now); missing en-route/on-site steps are
+        recorded from ``started_at`` when given, else from the plan."""
+        from dispatch_tui.services.execution.lifecycle import complete
+
+        with self.session(write=True) as session:
+            return complete(session, ref, at=at, started_at=started_at, now=self.now(), **self._context(),
+                            parts=parts, note=note, expected_version=expected_version)  # fmt: skip
+
     def feedback(self, ref: str, rating: int, comment: str = "") -> Rated:
         """The customer's rating (1-5) of a finished visit; a later one replaces it. Refused otherwise."""
         from dispatch_tui.services.execution.feedback import record_feedback
@@ -195,9 +344,21 @@ class Core:
         with self.session(write=True) as session:
             return record_feedback(session, ref, rating, comment, actor=self.actor, at=self.now())
 
+    # --- intake ---------------------------------------------------------------------------------------
+
+    def import_data(self, kind: ImportKind, data: bytes, fmt: FileFormat, *, dry_run: bool = False,
+                    on_progress: Callable[[str, int], None] | None = None) -> ImportReport:  # fmt: skip
+        """A file's rows upserted by ref, whole or not at all (``ImportRejected`` lists every problem)."""
+        from dispatch_tui.services.intake.imports import import_data
+
+        return import_data(self.engine, kind, data, fmt, zone=self.settings.zone,
+                           working_days=self.settings.working_days, actor=f"{self.actor} (import)", dry_run=dry_run,
+                           on_progress=on_progress)  # fmt: skip
+
     def _context(self) -> dict[str, Any]:
         return {"zone": self.settings.zone, "travel": self.travel, "actor": self.actor}
 
-    def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield

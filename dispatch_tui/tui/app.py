@@ -1,8 +1,10 @@
 """DispatchApp: the dispatcher's console over the configured store.
 
 ``clock`` is injectable (tests and snapshots fix it); by default it is the settings' clock (the real time,
-or the moment set with ``--now``). The app installs it as the process's clock, so that what the services
-stamp (audit events, receipts) reads the same time as what the board shows.
+or the moment set with ``--now``). ``core``: the core to run on, already opened (`dispatch tui` checks the
+store before the screen takes over); by default one over ``settings`` with that clock. The app installs
+the core's clock as the process's, so that what the services stamp (audit events, receipts) reads the
+same time as what the board shows.
 """
 
 from __future__ import annotations
@@ -38,12 +40,13 @@ class DispatchApp(App[None]):
         poll_interval: float = 1.0,
         optimize_time_limit: float = 10.0,
         actor: str | None = None,
+        core: Core | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
-        self.clock = clock or settings.clock
+        self.backend = core or Core(settings, clock or settings.clock, actor)
+        self.clock = self.backend.clock
         process_clock.use(self.clock)
-        self.backend = Core(settings, self.clock, actor)
         self.day = day or self.clock.today(settings.zone)
         self.poll_interval = poll_interval
         self.optimize_time_limit = optimize_time_limit

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from dispatch_tui.services.errors import NotFound
 from dispatch_tui.services.planning.day_plan import DayPlan, job_spec, load_day
 from dispatch_tui.services.planning.insertion import TIGHT_MINUTES, WAIT_CAP_MINUTES, Insertion, insertions, legs_to_try
 from dispatch_tui.services.planning.scheduling import DayFrame, JobSpec, TechDay, Travel, check_insert
@@ -43,8 +44,8 @@ class Nobody:
     advice: str
 
 
-class UnknownJob(Exception):
-    pass
+class UnknownJob(NotFound):
+    """No job with that ref."""
 
 
 def rank_candidates(

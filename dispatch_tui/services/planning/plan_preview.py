@@ -34,25 +34,18 @@ def preview_day(
 ) -> tuple[Built, Report]:
     """Build, solve and diff one day, without writing anything. Runs in the child process.
     With ``now``, what has passed stays as it is (as `dispatch optimize --date today`)."""
-    from sqlmodel import Session
-
     from dispatch_tui.config import Settings
-    from dispatch_tui.services.planning import optimize as planner
-    from dispatch_tui.services.travel import travel_model
-    from dispatch_tui.store import make_engine
+    from dispatch_tui.services.core import Core
+    from dispatch_tui.services.planning.optimize import NoPlan
 
-    settings = Settings(**settings_fields)
-    engine = make_engine(settings.db, create=False)
+    core = Core(Settings(**settings_fields))
     try:
-        with Session(engine) as session:
-            policy = planner.Policy.from_settings(settings)
-            [result] = planner.optimize_days(session, day, 1, settings.zone, travel_model(settings, engine).matrix,
-                                             policy, time_limit_s=time_limit_s, now=now)  # fmt: skip
-            return result
-    except planner.NoPlan as none:
+        [result] = core.optimize_days(day, 1, time_limit_s=time_limit_s, now=now, locked=False)
+        return result
+    except NoPlan as none:
         raise PreviewFailed(str(none)) from None
     finally:
-        engine.dispose()
+        core.close()
 
 
 def _child(
@@ -146,18 +139,10 @@ def only_technicians(report: Report, tech_refs: Collection[str]) -> Report:
 
 def apply_preview(settings: Settings, built: Built, report: Report) -> Report:
     """Write ``report`` (all or part of a preview) in one transaction, under the optimizer's lock."""
-    from sqlmodel import Session
+    from dispatch_tui.services.core import Core
 
-    from dispatch_tui.services.planning import optimize as planner
-    from dispatch_tui.services.planning.run_lock import exclusive
-    from dispatch_tui.services.travel import point_travel
-    from dispatch_tui.store import make_engine
-
-    engine = make_engine(settings.db)
+    core = Core(settings)
     try:
-        with exclusive(engine.url.render_as_string(hide_password=False)), Session(engine) as session:
-            done = planner.apply(session, built, report, settings.zone, point_travel(settings, engine))
-            session.commit()
-        return done
+        return core.apply_plan(built, report)
     finally:
-        engine.dispose()
+        core.close()
