@@ -44,27 +44,22 @@ def list_command(
     the_day: date | None = parse_day(day, zone) if day else None
     jobs = context.core().jobs(statuses=[s.value for s in status or []], day=the_day, customer=customer)
     if as_json:
-        print_json(jobs)
+        print_json([job.as_json(zone) for job in jobs])
         return
+
+    def hm(value: datetime | None) -> str:
+        return value.astimezone(zone).strftime("%H:%M") if value else ""
+
     table = Table("ref", "P", "status", "skill", "customer", "window", "technician", "visit", "actual", box=None)
     for job in jobs:
-        window = f"{job['window_start'][5:16].replace('T', ' ')}–{job['window_end'][11:16]}"
-        visit = f"{job['start'][11:16]}–{job['end'][11:16]}" if "start" in job else ""
+        window = f"{job.window_start.astimezone(zone):%m-%d %H:%M}–{hm(job.window_end)}"
+        visit = f"{hm(job.start)}–{hm(job.end)}" if job.start else ""
         actual = ""
-        if job["actual_start"]:  # on site since, or done: from the audit trail
-            since = job["actual_start"][11:16]
-            actual = f"since {since}" if job["status"] == JobStatus.ON_SITE else f"{since}–{job['actual_end'][11:16]}"
-        table.add_row(
-            job["ref"],
-            str(job["priority"]),
-            job["status"],
-            job["skill"],
-            job["customer_ref"],
-            window,
-            job.get("technician_ref", ""),
-            visit,
-            actual,
-        )
+        if job.actual_start:  # on site since, or done: from the audit trail
+            since = hm(job.actual_start)
+            actual = f"since {since}" if job.status == JobStatus.ON_SITE else f"{since}–{hm(job.actual_end)}"
+        table.add_row(job.ref, str(job.priority), job.status, job.skill, job.customer_ref, window,
+                      job.technician_ref or "", visit, actual)  # fmt: skip
     stdout.print(table)
     stdout.print(f"{len(jobs)} job(s)", style="dim")
 

@@ -15,6 +15,7 @@ from cli import exit_codes
 from cli.context import app_context
 from cli.output import fail, print_json, stderr, stdout
 from dispatch_tui.domain import ChangeKind
+from dispatch_tui.optimizer.problem import SolveStatus
 
 if TYPE_CHECKING:
     from datetime import date
@@ -110,8 +111,9 @@ def optimize(
             totals: dict[str, Any] = {key: sum(s[key] for s in summaries) for key in SUMMED}
             totals["solve_seconds"] = round(totals["solve_seconds"], 2)
             statuses = {s["status"] for s in summaries}
-            print_json({"date": first.isoformat(), "days": summaries, "applied": apply,
-                        "status": statuses.pop() if len(statuses) == 1 else "feasible", **totals})  # fmt: skip
+            status = statuses.pop() if len(statuses) == 1 else SolveStatus.FEASIBLE
+            print_json({"date": first.isoformat(), "days": summaries, "applied": apply, "status": status,
+                        **totals})  # fmt: skip
         return
     for built, report in results:
         _print(built, report, apply)

@@ -6,7 +6,7 @@ import sys
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -14,6 +14,11 @@ from rich.table import Table
 from cli import exit_codes
 from cli.context import app_context
 from cli.output import fail, print_json, stdout
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from dispatch_tui.services.reports.schedule_export import Schedule, Stop
 
 
 class ScheduleFormat(StrEnum):
@@ -64,7 +69,7 @@ def schedule(
         _print_tables(plan, zone)
 
 
-def _marks(stop) -> str:  # type: ignore[no-untyped-def]
+def _marks(stop: Stop) -> str:
     """The stop's last column: locked, and a broken promise (worded under the table)."""
     marks = ["locked"] if stop.locked else []
     if stop.outside_window:
@@ -74,7 +79,7 @@ def _marks(stop) -> str:  # type: ignore[no-untyped-def]
     return ", ".join(marks)
 
 
-def _print_tables(plan, zone) -> None:  # type: ignore[no-untyped-def]
+def _print_tables(plan: Schedule, zone: ZoneInfo) -> None:
     def hm(value: datetime) -> str:
         return value.astimezone(zone).strftime("%H:%M")
 

@@ -21,13 +21,11 @@ def list_command(
     """Technicians with skills, usual shift and status right now."""
     techs = app_context(ctx).core().technicians()
     if as_json:
-        print_json(techs)
+        print_json([tech.as_json() for tech in techs])
         return
     table = Table("ref", "name", "skills", "shift", "territory", "status", box=None)
     for tech in techs:
-        shift = f"{tech['shift_start']}–{tech['shift_end']}" if tech["shift_start"] else ""
-        table.add_row(
-            tech["ref"], tech["name"], ", ".join(tech["skills"]), shift, tech["territory"] or "", tech["status"]
-        )
+        shift = f"{tech.shift_start}–{tech.shift_end}" if tech.shift_start else ""
+        table.add_row(tech.ref, tech.name, ", ".join(tech.skills), shift, tech.territory or "", tech.status)
     stdout.print(table)
     stdout.print(f"{len(techs)} technician(s)", style="dim")

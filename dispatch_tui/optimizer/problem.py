@@ -8,6 +8,20 @@ solved by ``solver.solve``, read back by the services: keeping the three apart k
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class SolveStatus(StrEnum):
+    """How a search ended, in a user's words (the schedule's and `dispatch optimize --json`'s ``status``)."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"  # the best plan within the time limit
+    NOT_SOLVED = "not solved"
+    NO_SOLUTION = "no solution"
+    NO_SOLUTION_IN_TIME = "no solution in time"
+    INVALID = "invalid model"
+    INFEASIBLE = "infeasible"
+    UNKNOWN = "unknown"  # a status this version of the solver library added
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +79,17 @@ class Solution:
     routes: tuple[tuple[Visit, ...], ...]  # one per vehicle, in visiting order
     dropped: tuple[int, ...]  # task indexes left out
     travel: int  # sum of the matrix entries driven
-    status: str  # "optimal", "feasible", "no solution", ...
+    status: SolveStatus
     solve_seconds: float
     breaks: tuple[tuple[int, int] | None, ...] = field(default=())  # (start, end) per vehicle
     returns: tuple[int, ...] = field(default=())  # when each vehicle is back at its end location
     objective: int | None = None  # the solver's objective (travel, drops, moves, overtime); None: no plan
+    detail: str = ""  # why, when the model itself could not be built
 
     @property
     def ok(self) -> bool:
         """A plan was found (proved optimal, or the best within the time limit)."""
-        return self.status in ("optimal", "feasible")
+        return self.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
 
     def overtime(self, problem: Problem) -> int:
         """Units worked after shift ends, over all vehicles that went out."""

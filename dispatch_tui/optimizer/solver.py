@@ -22,19 +22,19 @@ from typing import Any
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from dispatch_tui.optimizer.construction import construct
-from dispatch_tui.optimizer.problem import Problem, Solution, Visit
+from dispatch_tui.optimizer.problem import Problem, Solution, SolveStatus, Visit
 
 _SEARCH = routing_enums_pb2.RoutingSearchStatus
 # What each search status means to a user. A time limit reached with a plan in hand is a plan.
 _STATUS = {
-    _SEARCH.ROUTING_NOT_SOLVED: "not solved",
-    _SEARCH.ROUTING_SUCCESS: "feasible",
-    _SEARCH.ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED: "feasible",
-    _SEARCH.ROUTING_FAIL: "no solution",
-    _SEARCH.ROUTING_FAIL_TIMEOUT: "no solution in time",
-    _SEARCH.ROUTING_INVALID: "invalid model",
-    _SEARCH.ROUTING_INFEASIBLE: "infeasible",
-    _SEARCH.ROUTING_OPTIMAL: "optimal",
+    _SEARCH.ROUTING_NOT_SOLVED: SolveStatus.NOT_SOLVED,
+    _SEARCH.ROUTING_SUCCESS: SolveStatus.FEASIBLE,
+    _SEARCH.ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED: SolveStatus.FEASIBLE,
+    _SEARCH.ROUTING_FAIL: SolveStatus.NO_SOLUTION,
+    _SEARCH.ROUTING_FAIL_TIMEOUT: SolveStatus.NO_SOLUTION_IN_TIME,
+    _SEARCH.ROUTING_INVALID: SolveStatus.INVALID,
+    _SEARCH.ROUTING_INFEASIBLE: SolveStatus.INFEASIBLE,
+    _SEARCH.ROUTING_OPTIMAL: SolveStatus.OPTIMAL,
 }
 
 
@@ -232,7 +232,7 @@ def _parameters(time_limit_s: float, strategy: str = "PARALLEL_CHEAPEST_INSERTIO
 
 def _extract(model: _Model, assignment: Any, seconds: float) -> Solution:
     problem, manager, routing, clock = model.problem, model.manager, model.routing, model.time
-    status = _STATUS.get(routing.status(), f"status {routing.status()}")
+    status = _STATUS.get(routing.status(), SolveStatus.UNKNOWN)
     if assignment is None:
         return Solution((), tuple(range(len(problem.tasks))), 0, status, seconds)
     routes = []
@@ -268,13 +268,12 @@ def solve_one(problem: Problem, time_limit_s: float, strategy: str = STRATEGIES[
     """One search: a first solution by ``strategy``, then guided local search until the time limit."""
     started = time.perf_counter()
     if not problem.vehicles:  # nobody works that day: a valid plan in which nothing can be assigned
-        return Solution((), tuple(range(len(problem.tasks))), 0, "feasible", 0.0)
+        return Solution((), tuple(range(len(problem.tasks))), 0, SolveStatus.FEASIBLE, 0.0)
     try:
         model = _build(problem)
     except Exception as failure:  # noqa: BLE001 - the CP solver fails a contradictory model while it is built
-        return Solution(
-            (), tuple(range(len(problem.tasks))), 0, f"infeasible ({failure})", time.perf_counter() - started
-        )
+        seconds = time.perf_counter() - started
+        return Solution((), tuple(range(len(problem.tasks))), 0, SolveStatus.INFEASIBLE, seconds, detail=str(failure))
     routes = None
     if problem.max_moves is not None:  # the current plan has no moves: search from it, within the bound
         routes = _current_routes(problem)

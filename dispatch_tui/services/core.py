@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from dispatch_tui.services.execution.feedback import Rated
     from dispatch_tui.services.execution.lateness import LateList
     from dispatch_tui.services.execution.lifecycle import PartUse
+    from dispatch_tui.services.execution.queries import JobRow, TechnicianRow
     from dispatch_tui.services.intake.imports import ImportReport
     from dispatch_tui.services.planning.assignment import Change
     from dispatch_tui.services.planning.candidates import Candidate, Nobody
@@ -163,15 +164,15 @@ class Core:
 
     def jobs(
         self, *, statuses: Collection[str] = (), day: date | None = None, customer: str | None = None
-    ) -> list[dict[str, Any]]:
-        """Jobs by priority, then window, as `dispatch jobs list --json` prints them (docs/cli-json.md)."""
+    ) -> list[JobRow]:
+        """Jobs by priority, then window (`dispatch jobs list`; ``as_json``: docs/cli-json.md)."""
         from dispatch_tui.services.execution.queries import list_jobs
 
         with self.session() as session:
             return list_jobs(session, self.settings.zone, statuses=list(statuses), day=day, customer=customer)
 
-    def technicians(self) -> list[dict[str, Any]]:
-        """Technicians with skills, usual shift and status now (`dispatch techs list --json`)."""
+    def technicians(self) -> list[TechnicianRow]:
+        """Technicians with skills, usual shift and status now (`dispatch techs list`)."""
         from dispatch_tui.services.execution.queries import list_technicians
 
         with self.session() as session:

@@ -19,6 +19,7 @@ from textual.pilot import Pilot
 from dispatch_tui.clock import Clock
 from dispatch_tui.config import Settings
 from dispatch_tui.domain import ChangeKind
+from dispatch_tui.optimizer.problem import SolveStatus
 from dispatch_tui.services.planning import optimize as planner
 from dispatch_tui.services.travel import travel_model
 from dispatch_tui.tui.app import DispatchApp
@@ -76,8 +77,8 @@ def fixed_preview(engine: Engine, settings: Settings) -> tuple[planner.Built, pl
     moved to another technician, one retimed, one dropped (no solver run)."""
     with Session(engine) as session:
         built = planner.build(session, DAY, ZONE, travel_model(settings, engine).matrix)
-    movable = [job for job in built.jobs if job.before is not None and not job.fixed]
-    waiting = [job for job in built.jobs if job.before is None]
+    movable = [job for job in built.jobs.values() if job.before is not None and not job.fixed]
+    waiting = [job for job in built.jobs.values() if job.before is None]
     moved, retimed, dropped = movable[0], movable[1], movable[2]
     added = waiting[0]
     assert moved.before and retimed.before and dropped.before
@@ -90,7 +91,7 @@ def fixed_preview(engine: Engine, settings: Settings) -> tuple[planner.Built, pl
         planner.Change(dropped.ref, ChangeKind.DROP, dropped.before, None),
     ]  # fmt: skip
     report = planner.Report(
-        day=DAY, status="feasible", assigned=len(movable), unassigned=len(waiting),
+        day=DAY, status=SolveStatus.FEASIBLE, assigned=len(movable), unassigned=len(waiting),
         before=planner.Figures(travel=1234, overtime=0, lateness=15),
         after=planner.Figures(travel=1180, overtime=0, lateness=0), solve_seconds=1.0, changes=changes,
     )  # fmt: skip

@@ -222,7 +222,7 @@ def test_on_the_day_itself_the_past_stays_as_it_was_and_nothing_new_starts_befor
     cutoff = built.plan.frame.minute(noon)
     assert [c for c in report.changes if c.before and c.before.start < cutoff] == []
     assert [c for c in report.changes if c.after and c.after.start < cutoff] == []
-    assert any(job.before and job.before.start < cutoff for job in built.jobs), "the test needs a morning plan"
+    assert any(job.before and job.before.start < cutoff for job in built.jobs.values()), "the test needs a morning plan"
     assert report.changes, "and something to re-plan in the afternoon"
 
 

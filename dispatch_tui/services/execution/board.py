@@ -307,7 +307,7 @@ class Event:
     note: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class JobDetail:
     ref: str
     status: str
@@ -489,12 +489,12 @@ def technicians(
     by_ref = {row.tech_ref: row for row in day_grid.rows}
     result = []
     for tech in list_technicians(session, zone, now=now, refs=refs):
-        row = by_ref.get(tech["ref"])
+        row = by_ref.get(tech.ref)
         busy = sum(b.end - b.start + b.travel_before for b in row.blocks) if row else 0
         shift = (row.shift[1] - row.shift[0]) if row and row.shift else 0
         result.append(
             TechRow(
-                tech["ref"], tech["name"], tech["status"], tuple(tech["skills"]), tech["territory"],
+                tech.ref, tech.name, tech.status, tech.skills, tech.territory,
                 len(row.blocks) if row else 0, busy, shift,
             )
         )  # fmt: skip
@@ -661,13 +661,32 @@ def job_detail(session: Session, ref: str, now: datetime) -> JobDetail | None:
     changes = ((e.at, e.to_status) for e in events if e.from_status != e.to_status)
     actual = actual_span(job.status, changes, planned, now)
     return JobDetail(
-        job.ref, job.status, job.priority, skill, job.duration_min, job.source, job.description, customer.ref,
-        customer.name, customer.phone, site.address, job.window_start, job.window_end, job.due_by, job.version,
-        tech.ref if tech else None, tech.name if tech else None, appointment.start if appointment else None,
-        appointment.end if appointment else None, appointment.travel_minutes if appointment else None,
-        bool(appointment and appointment.locked), past, events, actual.start if actual else None,
-        actual.end if actual else None,
-    )  # fmt: skip
+        ref=job.ref,
+        status=job.status,
+        priority=job.priority,
+        skill=skill,
+        duration_min=job.duration_min,
+        source=job.source,
+        description=job.description,
+        customer_ref=customer.ref,
+        customer_name=customer.name,
+        customer_phone=customer.phone,
+        address=site.address,
+        window_start=job.window_start,
+        window_end=job.window_end,
+        due_by=job.due_by,
+        version=job.version,
+        technician_ref=tech.ref if tech else None,
+        technician_name=tech.name if tech else None,
+        start=appointment.start if appointment else None,
+        end=appointment.end if appointment else None,
+        travel_minutes=appointment.travel_minutes if appointment else None,
+        locked=bool(appointment and appointment.locked),
+        past_visits=past,
+        events=events,
+        actual_start=actual.start if actual else None,
+        actual_end=actual.end if actual else None,
+    )
 
 
 def tech_detail(session: Session, ref: str, zone: ZoneInfo, now: datetime, day_grid: Grid) -> TechDetail | None:
@@ -676,7 +695,7 @@ def tech_detail(session: Session, ref: str, zone: ZoneInfo, now: datetime, day_g
         return None
     tech = found[0]
     row = next((r for r in day_grid.rows if r.tech_ref == ref), None)
-    return TechDetail(ref, tech["name"], tech["phone"], tech["status"], tuple(tech["skills"]), tech["territory"], row)
+    return TechDetail(ref, tech.name, tech.phone, tech.status, tech.skills, tech.territory, row)
 
 
 def _minutes(delta: timedelta) -> int:

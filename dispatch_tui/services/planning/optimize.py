@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from dispatch_tui.domain import MOVABLE, AppointmentOrigin, ChangeKind, JobStatus
-from dispatch_tui.optimizer.problem import Problem, Solution, Task, Vehicle
+from dispatch_tui.optimizer.problem import Problem, Solution, SolveStatus, Task, Vehicle
 from dispatch_tui.services.jobs import record_change
 from dispatch_tui.services.planning.assignment import retravel
 from dispatch_tui.services.planning.day_plan import DayPlan, job_spec, load_day
@@ -88,7 +88,7 @@ class Figures:
 class Built:
     plan: DayPlan
     problem: Problem
-    jobs: list[JobInPlay]  # parallel to problem.tasks
+    jobs: dict[str, JobInPlay]  # by ref: each of problem.tasks, and what the store said of it
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class Change:
 @dataclass
 class Report:
     day: date
-    status: str
+    status: SolveStatus
     assigned: int
     unassigned: int
     before: Figures
@@ -182,7 +182,7 @@ def build(
     vehicles = tuple(_vehicle(d, index[d.home], policy.overtime_minutes) for d in days)
     problem = Problem(matrix(points), vehicles, tuple(tasks), max_moves=policy.max_moves, move_cost=policy.move_cost,
                       overtime_cost=policy.overtime_cost)  # fmt: skip
-    return Built(plan, problem, in_play)
+    return Built(plan, problem, {job.ref: job for job in in_play})
 
 
 def solve(built: Built, *, time_limit_s: float, seed: int = 0) -> Solution:
@@ -238,7 +238,8 @@ def figures(built: Built, placements: dict[int, Placement]) -> Figures:
 
 
 def current_plan(built: Built) -> dict[int, Placement]:
-    return {t: job.before for t, job in enumerate(built.jobs) if job.before is not None}
+    placed = ((t, built.jobs[task.ref].before) for t, task in enumerate(built.problem.tasks))
+    return {t: before for t, before in placed if before is not None}
 
 
 def diff(built: Built, solution: Solution, day: date) -> Report:
@@ -247,8 +248,8 @@ def diff(built: Built, solution: Solution, day: date) -> Report:
         for visit in route:
             after[visit.task] = Placement(built.problem.vehicles[v].ref, visit.start)
     changes = []
-    for t, job in enumerate(built.jobs):
-        new = after.get(t)
+    for t, task in enumerate(built.problem.tasks):
+        job, new = built.jobs[task.ref], after.get(t)
         if job.before is None and new is not None:
             changes.append(Change(job.ref, ChangeKind.ADD, None, new))
         elif job.before is not None and new is None:
@@ -266,7 +267,7 @@ def diff(built: Built, solution: Solution, day: date) -> Report:
 def apply(session: Session, built: Built, report: Report, zone: ZoneInfo, travel: Travel) -> Report:
     """Write the changes in the caller's transaction. Jobs changed since ``build`` are skipped, and said."""
     frame = built.plan.frame
-    versions = {job.ref: job.version for job in built.jobs}
+    versions = {ref: job.version for ref, job in built.jobs.items()}
     durations = {task.ref: task.duration for task in built.problem.tasks}
     techs = {t.ref: t for t in session.exec(select(Technician))}
     touched: dict[str, datetime] = {}
@@ -339,7 +340,8 @@ def optimize_days(
         solve_it = partial(solve, built, time_limit_s=time_limit_s, seed=seed)
         solution = run_solve(day, solve_it) if run_solve else solve_it()
         if not solution.ok:
-            raise NoPlan(f"the optimizer found no plan for {day} ({solution.status})")
+            why = f"{solution.status}: {solution.detail}" if solution.detail else solution.status
+            raise NoPlan(f"the optimizer found no plan for {day} ({why})")
         report = diff(built, solution, day)
         if write_with is not None:
             apply(session, built, report, zone, write_with)
