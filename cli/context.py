@@ -58,12 +58,11 @@ class AppContext:
         a mistyped `--db` must not become a new, empty store that answers "0 jobs"."""
         from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-        from dispatch_tui.actor import current_user
         from dispatch_tui.services.core import Core
         from dispatch_tui.store import StoreMissing, StoreNotReady
 
         settings = self.settings if db is None else self.settings.model_copy(update={"db": db})
-        core = Core(settings, actor=current_user(), create_store=create)
+        core = Core(settings, create_store=create)
         try:
             core.engine  # noqa: B018 - opened here, so that its errors are this command's messages
         except ArgumentError as exc:

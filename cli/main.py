@@ -8,6 +8,7 @@ import typer
 
 from cli import (
     assign,
+    book,
     candidates,
     db,
     demo,
@@ -18,6 +19,7 @@ from cli import (
     lifecycle,
     optimize,
     report,
+    requests,
     schedule,
     serve,
     techs,
@@ -37,6 +39,7 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(techs.app, name="techs")
 app.add_typer(export.app, name="export")
 app.add_typer(report.app, name="report")
+app.add_typer(requests.app, name="request")
 app.command("import")(imports.import_command)
 app.command("demo")(demo.demo_command)
 app.command("assign")(assign.assign)
@@ -53,6 +56,7 @@ app.command("status")(lifecycle.status)
 app.command("complete")(lifecycle.complete)
 app.command("feedback")(lifecycle.feedback)
 app.command("late")(late.late)
+app.command("book")(book.book)
 app.command("tui")(tui.tui)
 app.command("serve")(serve.serve)
 

@@ -105,6 +105,20 @@ class Settings(BaseSettings):
         le=1000,
         description="What one minute of overtime costs the optimizer, in minutes of driving.",
     )
+    slot_window_minutes: int = Field(
+        default=120,
+        ge=30,
+        le=720,
+        description="Length of the arrival window offered to and promised a customer (`dispatch slots`, "
+        "`dispatch book`), in minutes; windows start on the half hour.",
+    )
+    slot_days: int = Field(
+        default=5,
+        ge=1,
+        le=60,
+        description="How many days ahead times are offered; also how long a new request without a window stays "
+        "open while a time is agreed.",
+    )
     working_days: list[int] = Field(
         default=[0, 1, 2, 3, 4],
         description="Weekdays (0 = Monday) on which an imported shift applies: the default working week.",

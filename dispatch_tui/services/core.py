@@ -36,7 +36,9 @@ if TYPE_CHECKING:
     from dispatch_tui.services.execution.lifecycle import PartUse
     from dispatch_tui.services.execution.queries import JobRow, TechnicianRow
     from dispatch_tui.services.intake.imports import ImportReport
+    from dispatch_tui.services.intake.requests import NewRequest
     from dispatch_tui.services.planning.assignment import Change
+    from dispatch_tui.services.planning.booking import Booking
     from dispatch_tui.services.planning.candidates import Candidate, Nobody
     from dispatch_tui.services.planning.optimize import Built, Matrix, Policy, Report
     from dispatch_tui.services.reports.schedule_export import Schedule
@@ -355,6 +357,49 @@ class Core:
         return import_data(self.engine, kind, data, fmt, zone=self.settings.zone,
                            working_days=self.settings.working_days, actor=f"{self.actor} (import)", dry_run=dry_run,
                            on_progress=on_progress)  # fmt: skip
+
+    # --- taking a call --------------------------------------------------------------------------------
+
+    def new_request(self, values: dict[str, str], *, reported_by: str | None = None, from_visit: str | None = None,
+                    allow_duplicate: bool = False) -> NewRequest:  # fmt: skip
+        """Take a request (the import's request columns as text); ``PossibleDuplicate`` lists open jobs
+        that look like it unless ``allow_duplicate``."""
+        from dispatch_tui.services.intake.requests import new_request
+
+        with self.session(write=True) as session:
+            return new_request(session, values, zone=self.settings.zone, actor=self.actor, now=self.now(),
+                               open_days=self.settings.slot_days, reported_by=reported_by, from_visit=from_visit,
+                               allow_duplicate=allow_duplicate)  # fmt: skip
+
+    def note_call(self, ref: str, note: str) -> int:
+        """Record a call on an open job instead of a second request; the job's new version."""
+        from dispatch_tui.services.intake.requests import note_call
+
+        with self.session(write=True) as session:
+            return note_call(session, ref, note, actor=self.actor)
+
+    def book(self, ref: str, slot_start: datetime, *, window_minutes: int | None = None, promise_only: bool = False,
+             expected_version: int | None = None) -> Booking:  # fmt: skip
+        """Promise the window from ``slot_start`` and place the visit on the best technician (``SlotTaken``
+        when nobody can start inside it any more)."""
+        from dispatch_tui.services.planning.booking import book
+
+        minutes = window_minutes or self.settings.slot_window_minutes
+        with self.session(write=True) as session:
+            return book(session, ref, slot_start, window_minutes=minutes, zone=self.settings.zone, travel=self.travel,
+                        actor=self.actor, now=self.now(), promise_only=promise_only,
+                        expected_version=expected_version)  # fmt: skip
+
+    def confirmation(self, ref: str) -> bytes:
+        """The booking's confirmation for the customer: an iCalendar event over the promised window."""
+        from dispatch_tui.services.reports.calendar_export import booking_confirmation
+
+        job = self.job_detail(ref)
+        if job is None:
+            from dispatch_tui.services.errors import NotFound
+
+            raise NotFound(f"no job {ref!r}")
+        return booking_confirmation(job, self.settings.zone, stamp=self.now())
 
     def _context(self) -> dict[str, Any]:
         return {"zone": self.settings.zone, "travel": self.travel, "actor": self.actor}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +97,9 @@ def test_every_json_example_has_the_keys_the_command_prints(store: Path, engine:
         for ref in waiting
         if (options := printed(store, "candidates", ref, "--date", DAY.isoformat(), "--json"))
     )
+    call = ("--customer", "C0001", "--skill", "boiler", "--duration", "60", "--anyway", "--json")
+    taken, tomorrow_ten = printed(store, "request", "new", *call), naive(DAY + timedelta(days=1), "10:00")
+    booked = printed(store, "book", taken["ref"], "--slot", tomorrow_ten, "--confirmation", str(tmp_path), "--json")
     runs = {
         "dispatch jobs list --json": printed(store, "jobs", "list", "--json"),
         "dispatch jobs show JOB --json": printed(store, "jobs", "show", done[0], "--json"),
@@ -106,6 +109,8 @@ def test_every_json_example_has_the_keys_the_command_prints(store: Path, engine:
             store, "assign", waiting[-1], "T001", "--start", naive(DAY, "17:30"), "--force", "--json"
         ),
         "dispatch import KIND FILE --json": printed(store, "import", "absences", str(absences), "--json"),
+        "dispatch request new … --json": taken,
+        "dispatch book JOB --slot START --json": booked,
         "dispatch late --json": printed(store, "late", "--date", DAY.isoformat(), "--json"),
         "dispatch optimize --json": printed(
             store, "optimize", "--date", DAY.isoformat(), "--time-limit", "1", "--json"

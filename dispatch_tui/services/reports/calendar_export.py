@@ -1,11 +1,14 @@
-"""A technician's day as an iCalendar file (RFC 5545), for the calendar on their phone."""
+"""Calendars (RFC 5545): a technician's day for the calendar on their phone, and a booking's
+confirmation for the customer's."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
+from dispatch_tui.services.execution.board import JobDetail
 from dispatch_tui.services.reports.schedule_export import Route, Schedule
 from dispatch_tui.store.models import utcnow
 
@@ -44,5 +47,37 @@ def route_calendar(schedule: Schedule, route: Route, *, stamp: datetime | None =
         lunch.add("dtstart", route.break_[0])
         lunch.add("dtend", route.break_[1])
         calendar.add_component(lunch)
+    ical: bytes = calendar.to_ical()
+    return ical
+
+
+def booking_confirmation(job: JobDetail, zone: ZoneInfo, *, company: str = "", stamp: datetime | None = None) -> bytes:
+    """The customer's copy of a booking: one VEVENT over the promised arrival window at the site, with the
+    job ref and a short text. Its UID is the job's, so a new time for the same job replaces the event in
+    the customer's calendar (with a higher SEQUENCE: the job's version) instead of adding a second one."""
+    made = (stamp or utcnow()).astimezone(UTC).replace(microsecond=0)
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", f"{job.ref}@dispatch")
+    event.add("sequence", job.version)
+    event.add("dtstamp", made)
+    who = f" — {company}" if company else ""
+    event.add("summary", f"{job.skill.capitalize()} visit, {job.ref}{who}")
+    event.add("dtstart", job.window_start)
+    event.add("dtend", job.window_end)
+    if job.address:
+        event.add("location", job.address)
+    opens, closes = job.window_start.astimezone(zone), job.window_end.astimezone(zone)
+    lines = [
+        f"Our technician arrives on {opens:%A %d %B} between {opens:%H:%M} and {closes:%H:%M}, for about "
+        f"{job.duration_min} minutes of work.",
+        f"Your reference: {job.ref}. Quote it if you call us about this visit.",
+        job.description,
+    ]
+    event.add("description", "\n".join(line for line in lines if line))
+    calendar.add_component(event)
     ical: bytes = calendar.to_ical()
     return ical

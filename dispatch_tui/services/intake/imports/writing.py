@@ -242,7 +242,14 @@ _JOB_FIELDS = (
 )
 
 
-def write_requests(session: Session, rows: list[RequestRow], actor: str, errors: list[RowError]) -> Counts:
+def write_requests(
+    session: Session,
+    rows: list[RequestRow],
+    actor: str,
+    errors: list[RowError],
+    *,
+    created_note: str = "created by import",
+) -> Counts:
     conn = session.connection()
     customers = {
         ref: (cid, site_id)
@@ -301,7 +308,7 @@ def write_requests(session: Session, rows: list[RequestRow], actor: str, errors:
             note = f"updated by import: {', '.join(differing)}"
             changed.append(DetailsChange(old.id, row.ref, old.version, old.status, values, note))
         change_details(session, changed, actor)
-        counts.created += create_jobs(session, new, actor, "created by import")
+        counts.created += create_jobs(session, new, actor, created_note)
     return counts
 
 
