@@ -14,6 +14,7 @@ from cli import (
     demo,
     export,
     imports,
+    insert,
     jobs,
     late,
     lifecycle,
@@ -57,6 +58,7 @@ app.command("complete")(lifecycle.complete)
 app.command("feedback")(lifecycle.feedback)
 app.command("late")(late.late)
 app.command("book")(book.book)
+app.command("insert")(insert.insert)
 app.command("tui")(tui.tui)
 app.command("serve")(serve.serve)
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from dispatch_tui.services.planning.assignment import Change
     from dispatch_tui.services.planning.booking import Booking
     from dispatch_tui.services.planning.candidates import Candidate, Nobody
+    from dispatch_tui.services.planning.emergency import InsertOption
     from dispatch_tui.services.planning.optimize import Built, Matrix, Policy, Report
     from dispatch_tui.services.reports.schedule_export import Schedule
 
@@ -389,6 +390,22 @@ class Core:
             return book(session, ref, slot_start, window_minutes=minutes, zone=self.settings.zone, travel=self.travel,
                         actor=self.actor, now=self.now(), promise_only=promise_only,
                         expected_version=expected_version)  # fmt: skip
+
+    def insert_options(self, ref: str) -> list[InsertOption]:
+        """For an emergency today: the technicians who could start ``ref`` soonest, each with what it does
+        to the rest of their day (visits later, or back to the queue)."""
+        from dispatch_tui.services.planning.emergency import insert_options
+
+        with self.session() as session:
+            return insert_options(session, ref, zone=self.settings.zone, travel=self.travel, now=self.now())
+
+    def insert(self, ref: str, number: int) -> InsertOption:
+        """Apply option ``number`` (1 = soonest) of ``insert_options``, read again under the locks."""
+        from dispatch_tui.services.planning.emergency import apply_insert
+
+        with self.session(write=True) as session:
+            return apply_insert(session, ref, number, zone=self.settings.zone, travel=self.travel, actor=self.actor,
+                                now=self.now())  # fmt: skip
 
     def confirmation(self, ref: str) -> bytes:
         """The booking's confirmation for the customer: an iCalendar event over the promised window."""

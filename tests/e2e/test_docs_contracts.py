@@ -100,6 +100,8 @@ def test_every_json_example_has_the_keys_the_command_prints(store: Path, engine:
     call = ("--customer", "C0001", "--skill", "boiler", "--duration", "60", "--anyway", "--json")
     taken, tomorrow_ten = printed(store, "request", "new", *call), naive(DAY + timedelta(days=1), "10:00")
     booked = printed(store, "book", taken["ref"], "--slot", tomorrow_ten, "--confirmation", str(tmp_path), "--json")
+    urgent = ("--customer", "C0002", "--skill", "boiler", "--duration", "30", "--priority", "1", "--anyway", "--json")
+    emergency = printed(store, "request", "new", *urgent)["ref"]
     runs = {
         "dispatch jobs list --json": printed(store, "jobs", "list", "--json"),
         "dispatch jobs show JOB --json": printed(store, "jobs", "show", done[0], "--json"),
@@ -111,6 +113,7 @@ def test_every_json_example_has_the_keys_the_command_prints(store: Path, engine:
         "dispatch import KIND FILE --json": printed(store, "import", "absences", str(absences), "--json"),
         "dispatch request new … --json": taken,
         "dispatch book JOB --slot START --json": booked,
+        "dispatch insert JOB --json": printed(store, "insert", emergency, "--json"),
         "dispatch late --json": printed(store, "late", "--date", DAY.isoformat(), "--json"),
         "dispatch optimize --json": printed(
             store, "optimize", "--date", DAY.isoformat(), "--time-limit", "1", "--json"
@@ -121,6 +124,7 @@ def test_every_json_example_has_the_keys_the_command_prints(store: Path, engine:
     }
     assert set(examples) == set(runs), "each documented command is run here, and each run is documented"
     assert runs["dispatch late --json"]["technicians"], "the demo at noon has someone late: the shape is checked"
+    assert runs["dispatch insert JOB --json"], "someone can take an emergency at noon: the shape is checked"
     for heading, output in runs.items():
         assert shape_problems(json.loads(examples[heading]), output) == [], heading
 
