@@ -22,6 +22,7 @@ BOARD_ACTIONS: tuple[Action, ...] = (
     Action("assign", "a", "assign", "Assign", "Assign the highlighted request: ranked candidates"),
     Action("move", "m", "move", "Move", "Move the highlighted visit to another candidate"),
     Action("unassign", "u", "unassign", "Unassign", "Take the visit off its day: back to the queue"),
+    Action("insert_now", "i", "insert_now", "Insert now", "Emergency today: who can be there soonest", show=False),
     Action("lock", "l", "lock", "Lock", "Lock or unlock the visit (nobody, nor the optimizer, moves it)"),
     Action("set_status", "s", "set_status", "Status", "Set the job's status (dispatched, en route, on site, on hold…)"),
     Action("complete", "c", "complete", "Complete", "Job complete in one step (dispatched, en route or on site)"),

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from dispatch_tui.services.execution.feedback import Rated
     from dispatch_tui.services.planning.assignment import Change
     from dispatch_tui.services.planning.candidates import Candidate, Nobody
+    from dispatch_tui.services.planning.emergency import InsertOption
 
 Result = TypeVar("Result")
 
@@ -402,6 +403,33 @@ class BoardScreen(Screen[None]):
                            candidate.technician_ref, candidate.start)  # fmt: skip
 
         self.app.push_screen(AssignScreen(ref, verb, options, self.backend.settings.zone, why), chosen)
+
+    def action_insert_now(self) -> None:
+        ref = self._job()
+        if ref is not None:
+            if self._planned(ref):
+                self.notify(f"{ref} is already planned: m moves it.", severity="warning")
+                return
+            self.insert_options(ref)
+
+    @work(thread=True, exclusive=True, group="candidates", exit_on_error=False)
+    def insert_options(self, ref: str) -> None:
+        try:
+            options = self.backend.insert_options(ref)
+        except Exception as exc:  # noqa: BLE001 - a refusal (not waiting, window passed) or a store failure
+            failure = WriteFailure.of(exc)
+            self.notify(failure.message, title=failure.title, severity=failure.severity, timeout=10)
+            return
+        self.app.call_from_thread(self._open_insert, ref, options)
+
+    def _open_insert(self, ref: str, options: list[InsertOption]) -> None:
+        from dispatch_tui.tui.screens.insert import InsertScreen
+
+        def chosen(number: int | None) -> None:
+            if number is not None:
+                self.write(f"Inserted {ref} on {{change.technician_ref}}", self.backend.insert, ref, number)
+
+        self.app.push_screen(InsertScreen(ref, options, self.backend.settings.zone), chosen)
 
     def action_unassign(self) -> None:
         ref = self._job()
