@@ -10,6 +10,7 @@ from cli import (
     assign,
     book,
     candidates,
+    customers,
     db,
     demo,
     export,
@@ -23,6 +24,7 @@ from cli import (
     requests,
     schedule,
     serve,
+    slots,
     techs,
     tui,
 )
@@ -41,6 +43,7 @@ app.add_typer(techs.app, name="techs")
 app.add_typer(export.app, name="export")
 app.add_typer(report.app, name="report")
 app.add_typer(requests.app, name="request")
+app.add_typer(customers.app, name="customers")
 app.command("import")(imports.import_command)
 app.command("demo")(demo.demo_command)
 app.command("assign")(assign.assign)
@@ -49,6 +52,7 @@ app.command("unassign")(assign.unassign)
 app.command("lock")(assign.lock)
 app.command("unlock")(assign.unlock)
 app.command("candidates")(candidates.candidates)
+app.command("slots")(slots.slots)
 app.command("schedule")(schedule.schedule)
 app.command("optimize")(optimize.optimize)
 app.command("backup")(db.backup)

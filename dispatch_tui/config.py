@@ -85,6 +85,20 @@ class Settings(BaseSettings):
         description="When the routing server is down, use the straight-line model instead of failing. Off by "
         "default: silently worse travel times make worse plans.",
     )
+    phone_region: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166 alpha-2 country (FR, GB…) of phone numbers typed without a country code, when "
+        "customers are looked up or entered. Unset: the country of `timezone` (from the tz database's zone.tab); "
+        "none for a zone of no one country (UTC), and then only numbers starting with + and a country code match.",
+    )
+    geocoder_url: str | None = Field(
+        default=None,
+        description="Base URL of a Nominatim-compatible geocoding server (its /search service gives an address's "
+        "position) for new customers' sites; answers are cached in the store. Unset: positions are typed "
+        "(--lat/--lon), never guessed.",
+    )
+    geocoder_timeout_s: float = Field(default=10.0, gt=0, description="Seconds to wait for the geocoding server.")
     optimizer_move_cost: int = Field(
         default=15,
         ge=0,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from dispatch_tui.actor import current_user
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from dispatch_tui.services.execution.lateness import LateList
     from dispatch_tui.services.execution.lifecycle import PartUse
     from dispatch_tui.services.execution.queries import JobRow, TechnicianRow
+    from dispatch_tui.services.intake.customers import CustomerHit, NewCustomer
     from dispatch_tui.services.intake.imports import ImportReport
     from dispatch_tui.services.intake.requests import NewRequest
     from dispatch_tui.services.planning.assignment import Change
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from dispatch_tui.services.planning.candidates import Candidate, Nobody
     from dispatch_tui.services.planning.emergency import InsertOption
     from dispatch_tui.services.planning.optimize import Built, Matrix, Policy, Report
+    from dispatch_tui.services.planning.slots import Offer
     from dispatch_tui.services.reports.schedule_export import Schedule
 
     RunSolve = Callable[[date, Callable[[], Solution]], Solution]
@@ -417,6 +419,41 @@ class Core:
 
             raise NotFound(f"no job {ref!r}")
         return booking_confirmation(job, self.settings.zone, stamp=self.now())
+
+    def find_customers(self, query: str, limit: int = 10) -> list[CustomerHit]:
+        """The customers a caller may be, by name, phone, e-mail, ref or address, typos and formats allowed;
+        best first, each with why, its sites, open jobs and last visits (an index in memory, per store)."""
+        from dispatch_tui.services.intake.customers import find_customers, phone_region
+
+        with self.session() as session:
+            return find_customers(session, query, region=phone_region(self.settings), limit=limit)
+
+    def create_customer(self, *, name: str, ref: str | None = None, phone: str | None = None,
+                        email: str | None = None, address: str | None = None, lat: float | None = None,
+                        lon: float | None = None) -> NewCustomer:  # fmt: skip
+        """A new customer and its site, checked like an imported one; the position typed, or found by the
+        geocoder (``geocoder_url``) and cached. ``Refused`` with every reason (no position: how to give one)."""
+        from dispatch_tui.services.intake.customers import Geocoding, create_customer, phone_region
+
+        geocoding = Geocoding(self.settings.geocoder_url, self.settings.geocoder_timeout_s)
+        with self.session(write=True) as session:
+            return create_customer(session, name=name, ref=ref, phone=phone, email=email, address=address, lat=lat,
+                                   lon=lon, region=phone_region(self.settings), geocoding=geocoding, now=self.now(),
+                                   zone=self.settings.zone)  # fmt: skip
+
+    def slots(self, ref: str, *, days: int | None = None, window_minutes: int | None = None, day: date | None = None,
+              part: str | None = None, not_before: time | None = None) -> Offer:  # fmt: skip
+        """The arrival windows to offer for waiting job ``ref`` over ``days`` days from today (default
+        ``slot_days``; or on ``day`` alone), ``window_minutes`` long (default ``slot_window_minutes``),
+        narrowed by the customer's wishes: ``part`` ("morning", "afternoon"), ``not_before`` a local time."""
+        from dispatch_tui.services.planning.slots import Wishes, offer_slots
+
+        wishes = Wishes(day=day, part=part, not_before=not_before)
+        with self.session() as session:
+            return offer_slots(session, ref, zone=self.settings.zone, travel=self.travel, now=self.now(),
+                               days=days or self.settings.slot_days,
+                               window_minutes=window_minutes or self.settings.slot_window_minutes,
+                               wishes=wishes)  # fmt: skip
 
     def _context(self) -> dict[str, Any]:
         return {"zone": self.settings.zone, "travel": self.travel, "actor": self.actor}

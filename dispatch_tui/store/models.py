@@ -283,3 +283,33 @@ class BillingExport(SQLModel, table=True):
     job_id: int = Field(sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), primary_key=True))
     exported_at: datetime = Field(sa_type=UTCDateTime)
     actor: str = Field(max_length=100)
+
+
+class GeocodeCacheEntry(SQLModel, table=True):
+    """A position a geocoding server gave for an address, kept so that the same address is asked for once.
+
+    ``query`` is the address as asked, folded (``services.intake.geocoder.address_key``: case and runs of
+    spaces do not count); ``source`` names the server (its URL), so that answers of another server are
+    never reused.
+    """
+
+    source: str = Field(primary_key=True, max_length=500)
+    query: str = Field(primary_key=True, max_length=300)
+    lat: float
+    lon: float
+    display_name: str = Field(default="", max_length=1000)
+    fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint("lat BETWEEN -90 AND 90", name="ck_geocodecache_lat"),
+        CheckConstraint("lon BETWEEN -180 AND 180", name="ck_geocodecache_lon"),
+    )
+
+
+class CustomerStamp(SQLModel, table=True):
+    """One row, whose ``version`` the store's triggers on customer and site (migration 0005) bump at every
+    insert, update or delete, whoever the writer is (an import, the CLI, a script with psql): the customer
+    lookup's index, kept in memory, is rebuilt when it moved, and reading it costs one row."""
+
+    id: int = Field(primary_key=True)
+    version: int = Field(default=0)

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from cli import exit_codes
 from cli.main import app
 from dispatch_tui.domain import IMPORT_COLUMNS, ImportKind
-from dispatch_tui.store.models import Job
+from dispatch_tui.store.models import Customer, Job
 from tests.clock import DAY, at, naive
 from tests.ui.conftest import build_fixed_demo
 
@@ -87,6 +87,15 @@ def refs(engine: Engine, status: str) -> list[str]:
         return list(session.exec(select(Job.ref).where(Job.status == status).order_by(Job.ref)))
 
 
+def regular(engine: Engine) -> str:
+    """The ref of a customer with an open job and a finished visit."""
+    with Session(engine) as session:
+        done = set(session.exec(select(Job.customer_id).where(Job.status == "completed")))
+        waiting = session.exec(select(Job.customer_id).where(Job.status == "new").order_by(col(Job.id))).all()
+        customer_id = next(c for c in waiting if c in done)
+        return session.exec(select(Customer.ref).where(Customer.id == customer_id)).one()
+
+
 def test_every_json_example_has_the_keys_the_command_prints(store: Path, engine: Engine, tmp_path: Path) -> None:
     examples = sections("cli-json.md")
     waiting, done = refs(engine, "new"), refs(engine, "completed")
@@ -99,6 +108,8 @@ def test_every_json_example_has_the_keys_the_command_prints(store: Path, engine:
     )
     call = ("--customer", "C0001", "--skill", "boiler", "--duration", "60", "--anyway", "--json")
     taken, tomorrow_ten = printed(store, "request", "new", *call), naive(DAY + timedelta(days=1), "10:00")
+    offered = printed(store, "slots", taken["ref"], "--days", "2", "--part", "morning", "--json")
+    assert offered["slots"], "the new request has times to offer: the shape is checked"
     booked = printed(store, "book", taken["ref"], "--slot", tomorrow_ten, "--confirmation", str(tmp_path), "--json")
     urgent = ("--customer", "C0002", "--skill", "boiler", "--duration", "30", "--priority", "1", "--anyway", "--json")
     emergency = printed(store, "request", "new", *urgent)["ref"]
@@ -107,6 +118,7 @@ def test_every_json_example_has_the_keys_the_command_prints(store: Path, engine:
         "dispatch jobs show JOB --json": printed(store, "jobs", "show", done[0], "--json"),
         "dispatch techs list --json": printed(store, "techs", "list", "--json"),
         "dispatch candidates JOB --json": candidates,
+        "dispatch slots JOB --json": offered,
         "dispatch assign|move|unassign|lock|unlock JOB … --json": printed(
             store, "assign", waiting[-1], "T001", "--start", naive(DAY, "17:30"), "--force", "--json"
         ),
@@ -114,6 +126,10 @@ def test_every_json_example_has_the_keys_the_command_prints(store: Path, engine:
         "dispatch request new … --json": taken,
         "dispatch book JOB --slot START --json": booked,
         "dispatch insert JOB --json": printed(store, "insert", emergency, "--json"),
+        "dispatch customers find QUERY --json": printed(store, "customers", "find", regular(engine), "--json"),
+        "dispatch customers new … --json": printed(
+            store, "customers", "new", "--name", "Zoé Martin", "--lat", "45.76", "--lon", "4.84", "--json"
+        ),
         "dispatch late --json": printed(store, "late", "--date", DAY.isoformat(), "--json"),
         "dispatch optimize --json": printed(
             store, "optimize", "--date", DAY.isoformat(), "--time-limit", "1", "--json"
@@ -125,6 +141,8 @@ def test_every_json_example_has_the_keys_the_command_prints(store: Path, engine:
     assert set(examples) == set(runs), "each documented command is run here, and each run is documented"
     assert runs["dispatch late --json"]["technicians"], "the demo at noon has someone late: the shape is checked"
     assert runs["dispatch insert JOB --json"], "someone can take an emergency at noon: the shape is checked"
+    [customer] = runs["dispatch customers find QUERY --json"]
+    assert customer["open_jobs"] and customer["last_visits"], "a customer with both: their shapes are checked"
     for heading, output in runs.items():
         assert shape_problems(json.loads(examples[heading]), output) == [], heading
 
