@@ -53,6 +53,8 @@ bench: install
 	$(BIN)/python bench/concurrency_bench.py
 	$(BIN)/python bench/billing_bench.py
 	$(BIN)/python bench/tui_bench.py
+	$(BIN)/python bench/booking_bench.py
+	$(BIN)/python bench/lookup_bench.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .ruff_cache .mypy_cache .hypothesis .import_linter_cache
