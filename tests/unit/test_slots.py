@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 from dispatch_tui.localtime import format_clock, local_at
 from dispatch_tui.services.errors import NotFound, Refused
 from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
-from dispatch_tui.services.planning import assignment
+from dispatch_tui.services.planning import assignment, booking
 from dispatch_tui.services.planning.day_plan import job_spec, load_day
 from dispatch_tui.services.planning.scheduling import (
     Absence,
@@ -402,6 +402,10 @@ def test_every_window_offered_can_be_booked_and_none_bookable_is_missing(
             session.flush()
             assignment.assign(session, ref, slot.technician_ref, slot.technician_start, zone=ZONE, travel=haversine,
                               actor="prop")  # fmt: skip
+            session.rollback()
+        with Session(engine) as session:  # and through `dispatch book` itself, which picks its own technician
+            booking.book(session, ref, slot.start, window_minutes=window, zone=ZONE, travel=haversine, actor="prop",
+                         now=now)  # fmt: skip
             session.rollback()
 
     # (b) brute force: every technician, every start minute of the day; a half-hour window is bookable when
