@@ -18,6 +18,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from dispatch_tui.actor import current_user
+from dispatch_tui.services.errors import NotFound
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -415,8 +416,6 @@ class Core:
 
         job = self.job_detail(ref)
         if job is None:
-            from dispatch_tui.services.errors import NotFound
-
             raise NotFound(f"no job {ref!r}")
         return booking_confirmation(job, self.settings.zone, stamp=self.now())
 
