@@ -249,17 +249,18 @@ def test_windows_on_the_half_hour_in_which_a_technician_can_start_soonest_first(
     assert found.days == (MONDAY, DAY)
     tuesday = windows(found)
     # Ana can start 08:15-15:45 (15 min there, 60 min, 15 min home by 17:00), Ben 08:15-14:45: any window
-    # [a, a + 2 h] holding one of those starts, a on the half hour; both add 30 min of driving.
+    # [a, a + 2 h] holding one of those starts, a on the half hour, from the half hour of the first
+    # possible arrival (08:00: never "06:30–08:30" for nobody before 08:15); both add 30 min of driving.
     starts = [w[0] for w in tuesday]
-    assert starts == [f"Tue {m // 60:02d}:{m % 60:02d}" for m in range(hm("06:30"), hm("15:30") + 1, 30)]
+    assert starts == [f"Tue {m // 60:02d}:{m % 60:02d}" for m in range(hm("08:00"), hm("15:30") + 1, 30)]
     assert {w[1] for w in tuesday if w[0] <= "Tue 14:30"} == {2} and [w[1] for w in tuesday[-2:]] == [1, 1]
     assert {w[2] for w in tuesday} == {30}
-    assert tuesday[0][3:5] == ("T1", "08:15") and tuesday[4][3:5] == ("T1", "08:30")
+    assert tuesday[0][3:5] == ("T1", "08:15") and tuesday[1][3:5] == ("T1", "08:30")
     # Best: the least driving, then the windows the technician can start as they open (08:30, 09:00, 09:30).
     assert [w[0] for w in tuesday if w[5]] == ["Tue 08:30", "Tue 09:00", "Tue 09:30"]
     assert found.reasons == () and found.advice == ""
     first = found.slots[0]
-    assert first.start == at(DAY, "06:30") and first.end == at(DAY, "08:30")
+    assert first.start == at(DAY, "08:00") and first.end == at(DAY, "10:00")
 
 
 def test_the_customers_wishes_narrow_the_offer(store: Engine) -> None:
@@ -267,8 +268,7 @@ def test_the_customers_wishes_narrow_the_offer(store: Engine) -> None:
         return [w[0] for w in windows(offer(store, wishes=wishes, days=3))]
 
     assert starts(Wishes(part="morning")) == [f"{d} {t}" for d in ("Tue", "Wed") for t in
-                                               ("06:30", "07:00", "07:30", "08:00", "08:30", "09:00", "09:30",
-                                                "10:00")]  # fmt: skip
+                                               ("08:00", "08:30", "09:00", "09:30", "10:00")]  # fmt: skip
     assert starts(Wishes(part="afternoon", day=WEDNESDAY)) == [f"Wed {t}" for t in
                                                                ("12:00", "12:30", "13:00", "13:30", "14:00",
                                                                 "14:30", "15:00", "15:30")]  # fmt: skip
@@ -306,7 +306,8 @@ def test_planned_locked_and_under_way_visits_stay_where_they_are(store: Engine) 
     found = {w[0]: w for w in windows(offer(store, days=2, window=60))}
     # Ana is at C3 10:00-10:45: R1 (at C1) ends by 10:00 - 15 (starts by 08:45) or starts from 11:00, and
     # either way adds only 15 min to her route (C3 is on the way); Ben's empty day takes 30 more.
-    assert found["Tue 07:30"][1:5] == (2, 15, "T1", "08:15")
+    assert "Tue 07:30" not in found  # nobody can be there before 08:15: the first window opens at 08:00
+    assert found["Tue 08:00"][1:5] == (2, 15, "T1", "08:15")
     assert found["Tue 09:00"][1:4] == (1, 30, "T2")  # 09:00-10:00 and 09:30-10:30: only Ben can start in them
     assert found["Tue 09:30"][1:4] == (1, 30, "T2")
     assert found["Tue 10:00"][1:5] == (2, 15, "T1", "11:00")  # the window's last minute is in it
@@ -409,7 +410,8 @@ def test_every_window_offered_can_be_booked_and_none_bookable_is_missing(
             session.rollback()
 
     # (b) brute force: every technician, every start minute of the day; a half-hour window is bookable when
-    # a start in it passes the rules (with the job's window set to the slot) and it opens at or after now.
+    # a start in it passes the rules (with the job's window set to the slot), it opens at or after now and
+    # not before the half hour of the day's first possible arrival.
     bookable: dict[datetime, int] = {}
     with Session(engine) as session:
         job = session.exec(select(Job).where(Job.ref == ref)).one()
@@ -417,9 +419,11 @@ def test_every_window_offered_can_be_booked_and_none_bookable_is_missing(
             plan = load_day(session, day, ZONE)
             spec = job_spec(session, job, plan.frame)
             frame = plan.frame
-            for tech_day in plan.days.values():
-                good = accepted(tech_day.without(ref), spec, haversine, frame)
-                for a in range(0, frame.length, 30):
+            good_by_tech = [accepted(tech_day.without(ref), spec, haversine, frame) for tech_day in plan.days.values()]
+            # Windows open from the half hour of the day's first possible arrival on.
+            opening = min((min(good) for good in good_by_tech if good), default=0) // 30 * 30
+            for good in good_by_tech:
+                for a in range(opening, frame.length, 30):
                     if frame.instant(a) >= now and any(s in good for s in range(a, a + window + 1)):
                         bookable[frame.instant(a)] = bookable.get(frame.instant(a), 0) + 1
     assert {s.start: s.technicians for s in found.slots} == bookable

@@ -45,7 +45,7 @@ def test_the_windows_as_a_table_and_as_json(store: Path, engine: Engine) -> None
     first = shown["slots"][0]
     assert set(first) == {"start", "end", "technicians", "least_added_travel_minutes", "best", "technician_ref",
                           "technician_name", "technician_start"}  # fmt: skip
-    assert first["start"] == iso(DAY, "06:30") and first["end"] == iso(DAY, "08:30")
+    assert first["start"] == iso(DAY, "08:00") and first["end"] == iso(DAY, "10:00")  # the first arrival: 08:15
     assert first["technicians"] == 2 and first["technician_ref"] in ("T1", "T2")
     assert dump(engine) == before, "offering times writes nothing"
 

@@ -291,12 +291,14 @@ def derive_slots(frame: DayFrame, starts: Iterable[Starts], plan: DayPlan, bound
     if bounds.first_start > bounds.last_start:
         return []
     taken: dict[int, tuple[set[str], tuple[int, int, str]]] = {}
-    for s in starts:
-        last = s.last if bounds.last_begin is None else min(s.last, bounds.last_begin)
-        if last < s.first:
-            continue
+    usable = [(s, s.last if bounds.last_begin is None else min(s.last, bounds.last_begin)) for s in starts]
+    usable = [(s, last) for s, last in usable if last >= s.first]
+    # No window opens before the half hour in which the first technician could arrive: a customer told
+    # "05:30–07:30" for an arrival at 07:13 would wait for nobody.
+    opening = min((s.first for s, _ in usable), default=0) // step * step
+    for s, last in usable:
         # Windows [a, a + window] that contain a start of [s.first, last]: a <= last and a + window >= s.first.
-        lo = max(bounds.first_start, -(-(s.first - window) // step) * step)
+        lo = max(bounds.first_start, opening, -(-(s.first - window) // step) * step)
         hi = min(bounds.last_start, last // step * step)
         for a in range(lo, hi + 1, step):
             option = (s.added_travel, max(s.first, a), s.tech_ref)
