@@ -19,7 +19,9 @@ class Action:
 
 
 BOARD_ACTIONS: tuple[Action, ...] = (
+    Action("new_request", "n", "new_request", "New request", "Take a call: find the customer, the request, a time"),
     Action("assign", "a", "assign", "Assign", "Assign the highlighted request: ranked candidates"),
+    Action("book", "b", "book", "Book", "Times to offer the customer for the waiting request; enter books one"),
     Action("move", "m", "move", "Move", "Move the highlighted visit to another candidate"),
     Action("unassign", "u", "unassign", "Unassign", "Take the visit off its day: back to the queue"),
     Action("insert_now", "i", "insert_now", "Insert now", "Emergency today: who can be there soonest", show=False),

@@ -122,3 +122,118 @@ def test_open_assign_with_a_then_enter_and_quit(tmp_path: Path, has_tmux: None) 
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
     assert scheduled(db) == before + 1
+
+
+def waiting_request(db: Path) -> tuple[str, str, str]:
+    """A waiting request of the demo: its ref, its customer's name and its skill (a second request of the
+    same skill for that customer is held back by the duplicate guard)."""
+    from sqlmodel import col
+
+    from dispatch_tui.store.models import Customer, Skill
+
+    engine = make_engine(db)
+    try:
+        with Session(engine) as session:
+            found = session.exec(
+                select(Job.ref, Customer.name, Skill.name)
+                .join(Customer, col(Customer.id) == col(Job.customer_id))
+                .join(Skill, col(Skill.id) == col(Job.skill_id))
+                .where(Job.status == "new")
+                .order_by(col(Job.ref))
+            ).first()
+    finally:
+        engine.dispose()
+    assert found is not None, "the demo has waiting requests"
+    return found
+
+
+def test_the_whole_phone_call_n_customer_request_duplicate_guard_time_booking(tmp_path: Path, has_tmux: None) -> None:
+    """n, the caller's name, Enter; the skill of their open request, a description, save: the duplicate
+    guard; a saves anyway; the times offered; Enter books the first. `dispatch jobs show` has it promised
+    and placed."""
+    import json
+    import re
+
+    db = tmp_path / "demo.db"
+    config = tmp_path / "empty.toml"
+    config.touch()
+    env = {**os.environ, "DISPATCH_TIMEZONE": "Europe/Paris", "DISPATCH_CONFIG": str(config)}
+    built = subprocess.run([DISPATCH, "demo", "--db", str(db), "--date", DAY.isoformat()], env=env,
+                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    open_ref, name, skill = waiting_request(db)
+    session = f"dispatch-call-{os.getpid()}"
+    clock = f"--now {os.environ['DISPATCH_NOW']} --now-frozen"
+    # The shell tmux starts exports COLUMNS and LINES of the pane's first size (80 × 24), which the console
+    # would take over the terminal's own: without them it reads the pane's 160 × 45.
+    command = (f"env -u COLUMNS -u LINES DISPATCH_TIMEZONE=Europe/Paris DISPATCH_CONFIG={config} {DISPATCH} --db {db} "
+               f"{clock} tui --date tomorrow")  # fmt: skip
+    tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "45", command)
+
+    def keys(*names: str) -> None:
+        tmux("send-keys", "-t", session, *names)
+
+    def typed(text: str) -> None:
+        tmux("send-keys", "-t", session, "-l", text)
+
+    def tab(count: int = 1) -> None:
+        """To the next field, at a person's pace: Textual hands a key to the widget focused when it arrives,
+        so keys sent at once behind a Tab would reach the field being left."""
+        for _ in range(count):
+            keys("Tab")
+            time.sleep(0.3)
+
+    try:
+        subprocess.run(
+            ["tmux", "resize-window", "-t", session, "-x", "160", "-y", "45"], capture_output=True, check=False
+        )
+        wait_for(session, lambda screen: all(title in screen for title in PANES) and " R0" in screen)
+        keys("n")
+        wait_for(session, lambda screen: "who is calling?" in screen)
+        typed(name)
+        wait_for(session, lambda screen: "Open jobs" in screen and open_ref in screen)
+        keys("Enter")
+        wait_for(session, lambda screen: f"New request for {name}" in screen)
+        keys("Enter")  # the skill list opens; typing jumps to the skill
+        wait_for(session, lambda screen: "refrigeration" in screen and "security" in screen)
+        typed(skill)
+        keys("Enter")
+        wait_for(session, lambda screen: re.search(rf"skill\s+{skill}\s", screen) is not None
+                 and "refrigeration" not in screen)  # fmt: skip
+        tab()
+        typed("90")  # minutes of work (a demo built ahead has no finished visit to take the usual length from)
+        wait_for(session, lambda screen: re.search(r"duration \(min\)\s+90\s", screen) is not None)
+        tab(2)  # past the priority (3, normal)
+        typed("boiler noise again, other room")
+        wait_for(session, lambda screen: re.search(r"description\s+boiler noise again, other room", screen) is not None)
+        keys("C-s")
+        wait_for(session, lambda screen: "Already open?" in screen and "same customer and skill" in screen)
+        keys("a")
+        screen = wait_for(session, lambda screen: re.search(r"Times to offer for R\d+", screen) is not None
+                          and re.search(r"\d\d:\d\d–\d\d:\d\d\s+\d+\s+\d+ min", screen) is not None)  # fmt: skip
+        title = re.search(r"Times to offer for (R\d+)", screen)
+        first = re.search(r"(\w{3} (\d{2}) \w{3})\s+(\d\d:\d\d)–(\d\d:\d\d)\s+\d+\s+\d+ min", screen)
+        assert title is not None and first is not None, screen
+        ref, day_of_month, opens, closes = title.group(1), first.group(2), first.group(3), first.group(4)
+        keys("Enter")
+        wait_for(session, lambda screen: f"Booked {ref}" in screen)
+        keys("q")
+        deadline = time.monotonic() + 10
+        while (
+            time.monotonic() < deadline
+            and subprocess.run(["tmux", "has-session", "-t", session], capture_output=True, check=False).returncode == 0
+        ):
+            time.sleep(0.2)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
+    shown = subprocess.run([DISPATCH, "--db", str(db), "jobs", "show", ref, "--json"], env=env, capture_output=True,
+                           text=True, timeout=60, check=False)  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    job = json.loads(shown.stdout)
+    assert job["customer_name"] == name and job["skill"] == skill
+    assert job["description"] == "boiler noise again, other room" and job["duration_min"] == 90
+    assert job["status"] == "scheduled" and job["technician_ref"]
+    assert job["window_start"][8:10] == day_of_month
+    assert (job["window_start"][11:16], job["window_end"][11:16]) == (opens, closes)
+    assert any(event["note"].startswith("promised ") for event in job["events"])
+    assert open_ref != ref

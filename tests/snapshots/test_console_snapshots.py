@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from dispatch_tui.clock import Clock
 from dispatch_tui.config import Settings
@@ -127,3 +128,76 @@ def test_board_sizes(engine: Engine, db_path: Path, snap_compare: SnapCompare, s
     """The board from 80×24 up: readable hours, block labels whole or abbreviated, the essential keys."""
     build_fixed_demo(engine, DAY, NOON)
     assert snap_compare(console(db_path), terminal_size=size, run_before=settle)
+
+
+async def _find_the_caller(pilot: Pilot[None]) -> None:
+    """n, then the name of the first waiting request's customer: the lookup's results and that customer's
+    open jobs and last visits."""
+    from sqlmodel import col, select
+
+    from dispatch_tui.store.models import Customer, Job
+    from dispatch_tui.tui.screens.find_customer import FindCustomerScreen
+
+    app = pilot.app
+    assert isinstance(app, DispatchApp)
+    await settle(pilot)
+    with app.backend.session() as session:
+        name = session.exec(
+            select(Customer.name).join(Job, col(Job.customer_id) == col(Customer.id))
+            .where(Job.status == "new").order_by(col(Job.ref))
+        ).first()  # fmt: skip
+    assert name is not None
+    app.clear_notifications()  # the board's alerts: the dialog is the picture
+    await pilot.pause()
+    await pilot.press("n")
+    await until(pilot, lambda: isinstance(app.screen, FindCustomerScreen))
+    finder = app.screen
+    assert isinstance(finder, FindCustomerScreen)
+    finder.query_one(Input).cursor_blink = False
+    await pilot.press(*[{" ": "space"}.get(c, c) for c in name])
+    await until(pilot, lambda: finder.shown_for == name)
+    await settle(pilot)
+
+
+def test_new_request_lookup(engine: Engine, db_path: Path, snap_compare: SnapCompare) -> None:
+    build_fixed_demo(engine, DAY, NOON)
+    assert snap_compare(console(db_path), terminal_size=SIZE, run_before=_find_the_caller)
+
+
+def test_new_request_form(engine: Engine, db_path: Path, snap_compare: SnapCompare) -> None:
+    from dispatch_tui.tui.screens.new_request import NewRequestScreen
+
+    build_fixed_demo(engine, DAY, NOON)
+    app = console(db_path)
+
+    async def open_form(pilot: Pilot[None]) -> None:
+        await _find_the_caller(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, NewRequestScreen))
+        for box in app.screen.query(Input).results(Input):
+            box.cursor_blink = False
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_form)
+
+
+def test_times_to_offer(engine: Engine, db_path: Path, snap_compare: SnapCompare) -> None:
+    from dispatch_tui.tui.screens.slots import SlotsScreen
+
+    build_fixed_demo(engine, DAY, NOON)
+    app = console(db_path)
+
+    async def open_times(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        board = app.board_screen.board
+        assert board is not None
+        # A request that can be seen on more than one day: the picture shows the days and the best marked.
+        index = next(i for i, row in enumerate(board.requests)
+                     if len({s.start.date() for s in app.backend.slots(row.ref).slots}) > 1)  # fmt: skip
+        app.clear_notifications()  # the board's alerts: the dialog is the picture
+        await pilot.pause()
+        await pilot.press(*["j"] * index, "b")
+        await until(pilot, lambda: isinstance(app.screen, SlotsScreen) and app.screen.offer is not None)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_times)

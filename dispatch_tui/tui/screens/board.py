@@ -322,9 +322,11 @@ class BoardScreen(Screen[None]):
 
     # Writes: every change goes through ``_write``; a refusal is a notification with the reasons, nothing changes.
     @work(thread=True, group="write")
-    def _write(self, call: Callable[[], Result], landed: Callable[[Result], None], *, recheck: bool) -> None:
+    def _write(self, call: Callable[[], Result], landed: Callable[[Result], None], *, recheck: bool,
+               on_refused: Callable[[Exception], None] | None = None) -> None:  # fmt: skip
         """Make one façade call, then ``landed`` with what it returned (both on this thread worker).
-        ``recheck``: poll after a refusal (often someone else got there first: show the board as it is)."""
+        ``recheck``: poll after a refusal (often someone else got there first: show the board as it is);
+        ``on_refused``: what follows a refusal, after its notice (on the event loop)."""
         try:
             result = call()
         except Exception as exc:  # noqa: BLE001 - a refusal or a store failure must not end the console
@@ -332,10 +334,13 @@ class BoardScreen(Screen[None]):
             self.notify(failure.message, title=failure.title, severity=failure.severity, timeout=10)
             if failure.refused and recheck:
                 self.app.call_from_thread(self.live.poll)
+            if failure.refused and on_refused is not None:
+                self.app.call_from_thread(on_refused, exc)
             return
         landed(result)
 
-    def write(self, done: str, change: Callable[..., Any], ref: str, *args: Any) -> Worker[None]:
+    def write(self, done: str, change: Callable[..., Any], ref: str, *args: Any,
+              on_refused: Callable[[Exception], None] | None = None) -> Worker[None]:  # fmt: skip
         """``change(ref, *args)``, then shown from what it touched (``Core.patch``), worded by ``done``."""
         board, day = self.board, self.day
         before = [row.tech_ref for row in board.grid.rows if any(b.job_ref == ref for b in row.blocks)] if board else []
@@ -349,7 +354,7 @@ class BoardScreen(Screen[None]):
                 patch = None
             self.post_message(self.Patched(done.format(change=result), day, patch))
 
-        return self._write(partial(change, ref, *args), landed, recheck=True)
+        return self._write(partial(change, ref, *args), landed, recheck=True, on_refused=on_refused)
 
     def action_assign(self) -> None:
         ref = self._job()
@@ -430,6 +435,22 @@ class BoardScreen(Screen[None]):
                 self.write(f"Inserted {ref} on {{change.technician_ref}}", self.backend.insert, ref, number)
 
         self.app.push_screen(InsertScreen(ref, options, self.backend.settings.zone), chosen)
+
+    # Taking a call (``tui.calls``): the customer, the request, the times to offer, the booking.
+    def action_new_request(self) -> None:
+        from dispatch_tui.tui.calls import CallTaking
+
+        CallTaking(self).take_call()
+
+    def action_book(self) -> None:
+        from dispatch_tui.tui.calls import CallTaking
+
+        ref = self._job()
+        if ref is not None:
+            if self._planned(ref):
+                self.notify(f"{ref} is already planned: m moves it.", severity="warning")
+                return
+            CallTaking(self).offer(ref)
 
     def action_unassign(self) -> None:
         ref = self._job()

@@ -12,7 +12,19 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 # Actions kept first when the keys do not all fit: the day's work, then finding one's way.
-ESSENTIAL = ("assign", "complete", "filter", "optimize", "help", "quit", "move", "set_status", "go_to_date")
+ESSENTIAL = (
+    "new_request",
+    "assign",
+    "book",
+    "complete",
+    "filter",
+    "optimize",
+    "help",
+    "quit",
+    "move",
+    "set_status",
+    "go_to_date",
+)
 
 
 def _width(key: Widget, compact: bool) -> int:
