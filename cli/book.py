@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,9 @@ from cli.assign import IfVersion
 from cli.context import app_context, refusals
 from cli.lifecycle import parse_moment
 from cli.output import fail, print_json, stderr, stdout
+
+if TYPE_CHECKING:
+    from dispatch_tui.services.core import Core
 
 
 def book(
@@ -37,15 +40,24 @@ def book(
     """Promise the customer the window from --slot and place the visit on the best technician for it.
 
     The same rules and locks as `dispatch assign`. When nobody can start within the window (any more:
-    another dispatcher may just have taken it), nothing is written and the exit code is 3.
+    another dispatcher may just have taken it), nothing is written, the times left are listed and the
+    exit code is 3.
     """
+    from dispatch_tui.services.planning.booking import SlotTaken
+
     context = app_context(ctx)
     start = parse_moment("--slot", slot, context)
     assert start is not None
     core = context.core()
     with refusals():
-        booking = core.book(job, start, window_minutes=window_minutes, promise_only=promise_only,
-                            expected_version=if_version)  # fmt: skip
+        try:
+            booking = core.book(job, start, window_minutes=window_minutes, promise_only=promise_only,
+                                expected_version=if_version)  # fmt: skip
+        except SlotTaken as taken:
+            for reason in taken.reasons:
+                stderr.print(f"refused: {reason}", highlight=False, markup=False)
+            stderr.print(_fresh_times(core, job, window_minutes), highlight=False, markup=False)
+            fail("nothing changed", exit_codes.REJECTED)
     written = None
     if confirmation is not None:
         written = confirmation / f"{booking.job_ref}.ics"
@@ -71,3 +83,13 @@ def book(
                  f"(version {booking.version})", highlight=False)  # fmt: skip
     if written:
         stderr.print(f"wrote {written}", highlight=False, markup=False)
+
+
+def _fresh_times(core: Core, job: str, window_minutes: int | None) -> str:
+    """The window was taken (or never open): the times that are left, so that the caller can offer one."""
+    zone = core.settings.zone
+    left = core.slots(job, window_minutes=window_minutes).slots
+    if not left:
+        return f"no time is left in the next days: dispatch slots {job} says why"
+    shown = ", ".join(f"{s.start.astimezone(zone):%a %d %H:%M}–{s.end.astimezone(zone):%H:%M}" for s in left[:5])
+    return f"times left: {shown}" + (f" (+{len(left) - 5} more: dispatch slots {job})" if len(left) > 5 else "")

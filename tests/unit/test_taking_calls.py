@@ -168,6 +168,8 @@ def test_a_window_nobody_can_keep_or_that_has_passed_is_refused_and_nothing_chan
     # Only T2 plumbs, and T2 is at the dentist from 13:00 on DAY (and ends at 15:30 anyway).
     code, _, err = dispatch(store, "book", "R2", "--slot", naive(DAY, "14:00"))
     assert code == 3 and "nobody can start R2 within" in err and "dispatch slots R2" in err
+    # What can be offered instead: Ben's morning, before the dentist.
+    assert "times left: " in err and f"{DAY:%a %d} 08:00–10:00" in err and f"{DAY:%a %d} 14:00" not in err
     code, _, err = dispatch(store, "book", "R2", "--slot", naive(NOW.astimezone(ZONE).date(), "08:00"))
     assert code == 3 and "has passed" in err
     code, _, err = dispatch(store, "book", "R9", "--slot", naive(DAY, "09:00"))
