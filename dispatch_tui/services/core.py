@@ -427,6 +427,14 @@ class Core:
         with self.session() as session:
             return find_customers(session, query, region=phone_region(self.settings), limit=limit)
 
+    def warm_lookup(self) -> None:
+        """Build the customer lookup's index now (a console does it after its first frame), so that the
+        first call taken does not wait for it."""
+        from dispatch_tui.services.intake.customers import directory, phone_region
+
+        with self.session() as session:
+            directory(session, phone_region(self.settings))
+
     def create_customer(self, *, name: str, ref: str | None = None, phone: str | None = None,
                         email: str | None = None, address: str | None = None, lat: float | None = None,
                         lon: float | None = None) -> NewCustomer:  # fmt: skip

@@ -288,3 +288,14 @@ async def test_escape_from_the_form_goes_back_to_the_lookup_as_typed(demo: Engin
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is app.board_screen
+
+
+async def test_the_customer_index_is_built_after_the_first_frame_not_on_the_first_call(
+    demo: Engine, make_app: AppFactory
+) -> None:
+    from dispatch_tui.services.intake import customers
+
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        assert app.backend.engine in customers._directories  # warm before anyone presses n

@@ -188,6 +188,8 @@ class BoardScreen(Screen[None]):
                 # collections need not walk it again and again (they were ~35 ms pauses while ranking).
                 gc.freeze()
                 self._frozen = True
+                # The first call of the day should not wait for the customer index (seconds on a big store).
+                self.run_worker(self.backend.warm_lookup, thread=True, group="warm", exit_on_error=False)
 
     def on_board_screen_patched(self, message: Patched) -> None:
         self.notify(message.notice, timeout=4)
