@@ -136,7 +136,7 @@ def test_an_unknown_keymap_id_is_refused_naming_it_the_file_and_the_closest_id(
     code, _, err = dispatch(db_path, *command)
     assert code == 2
     assert f"unknown keymap id 'asign' (did you mean 'assign'?) in the settings file {config}" in err
-    assert "the ids are assign, move, unassign, lock," in err and "help, quit" in err
+    assert "the ids are new_request, assign, book, move, unassign, insert_now, lock," in err and "help, quit" in err
 
 
 def test_a_dispatch_config_naming_no_file_is_refused(db_path: Path, engine: Engine, tmp_path: Path,
