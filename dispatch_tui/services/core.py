@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -308,7 +308,7 @@ class Core:
 
         policy = policy or planner.Policy.from_settings(self.settings)
         url = self.engine.url.render_as_string(hide_password=False)
-        with exclusive(url) if locked else _nothing(), self.session(write=apply) as session:
+        with exclusive(url) if locked else nullcontext(), self.session(write=apply) as session:
             return planner.optimize_days(session, first, days, self.settings.zone, self.travel_matrix(), policy,
                                          time_limit_s=time_limit_s, seed=seed, now=now,
                                          write_with=self.travel if apply else None, run_solve=run_solve)  # fmt: skip
@@ -464,8 +464,3 @@ class Core:
 
     def _context(self) -> dict[str, Any]:
         return {"zone": self.settings.zone, "travel": self.travel, "actor": self.actor}
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield

@@ -14,11 +14,10 @@ import pytest
 from sqlmodel import Session, col, select
 
 from dispatch_tui.config import Settings
-from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
-from dispatch_tui.store import make_engine, upgrade
+from dispatch_tui.store import make_engine
 from dispatch_tui.store.models import Appointment, Job
-from tests.clock import DAY, NOW, ZONE, at, naive
-from tests.conftest import WEEKDAYS
+from tests.clock import DAY, NOW, at, naive
+from tests.pg.test_races import race_store
 
 CALLERS = 8
 # One technician, free 09:00–10:30: room for one 60-minute visit, not two.
@@ -33,21 +32,11 @@ REQUESTS = "ref,customer_ref,skill,duration_min,priority,window_start,window_end
 )
 
 
-def _store(url: str) -> str:
-    engine = make_engine(url)
-    upgrade(engine)
-    for kind, content in ((ImportKind.TECHNICIANS, TECHS), (ImportKind.CUSTOMERS, CUSTOMERS),
-                          (ImportKind.REQUESTS, REQUESTS)):  # fmt: skip
-        import_data(engine, kind, content.encode(), FileFormat.CSV, zone=ZONE, working_days=WEEKDAYS)
-    engine.dispose()
-    return url
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return _store(f"sqlite:///{tmp_path / 'booking.db'}")
-    return _store(request.getfixturevalue("pg_url"))
+        return race_store(f"sqlite:///{tmp_path / 'booking.db'}", TECHS, CUSTOMERS, REQUESTS)
+    return race_store(request.getfixturevalue("pg_url"), TECHS, CUSTOMERS, REQUESTS)
 
 
 def _caller(url: str, job_ref: str, gate: Any, results: Any) -> None:

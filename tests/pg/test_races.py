@@ -29,11 +29,12 @@ REQUESTS = "ref,customer_ref,skill,duration_min,priority,window_start,window_end
 )
 
 
-def _store(url: str) -> str:
+def race_store(url: str, technicians: str = TECHS, customers: str = CUSTOMERS, requests: str = REQUESTS) -> str:
+    """A store at ``url`` made by the migrations and filled by the import (the booking race shares it)."""
     engine = make_engine(url)
     upgrade(engine)
-    for kind, content in ((ImportKind.TECHNICIANS, TECHS), (ImportKind.CUSTOMERS, CUSTOMERS),
-                          (ImportKind.REQUESTS, REQUESTS)):  # fmt: skip
+    for kind, content in ((ImportKind.TECHNICIANS, technicians), (ImportKind.CUSTOMERS, customers),
+                          (ImportKind.REQUESTS, requests)):  # fmt: skip
         import_data(engine, kind, content.encode(), FileFormat.CSV, zone=ZONE, working_days=WEEKDAYS)
     engine.dispose()
     return url
@@ -42,8 +43,8 @@ def _store(url: str) -> str:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return _store(f"sqlite:///{tmp_path / 'race.db'}")
-    return _store(request.getfixturevalue("pg_url"))
+        return race_store(f"sqlite:///{tmp_path / 'race.db'}")
+    return race_store(request.getfixturevalue("pg_url"))
 
 
 def _book(url: str, job_ref: str, tech_ref: str, start: Any, gate: Any, results: Any) -> None:
