@@ -19,6 +19,7 @@ from cli import (
     jobs,
     late,
     lifecycle,
+    notify,
     optimize,
     report,
     requests,
@@ -44,6 +45,8 @@ app.add_typer(export.app, name="export")
 app.add_typer(report.app, name="report")
 app.add_typer(requests.app, name="request")
 app.add_typer(customers.app, name="customers")
+app.add_typer(notify.app, name="notify")
+customers.app.command("notify")(notify.contact_command)
 app.command("import")(imports.import_command)
 app.command("demo")(demo.demo_command)
 app.command("assign")(assign.assign)

@@ -27,6 +27,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from dispatch_tui.notify_config import NotifySettings
+
 if TYPE_CHECKING:
     from dispatch_tui.clock import Clock
 
@@ -54,7 +56,7 @@ def system_timezone() -> str:
 class Settings(BaseSettings):
     """Everything a deployment can tune. Each field is documented because ops read this."""
 
-    model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="DISPATCH_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
     db: str = Field(
         default_factory=lambda: str(default_db_path()),
@@ -158,6 +160,12 @@ class Settings(BaseSettings):
         le=1,
         description="Tax on an invoice line's subtotal as a fraction (0.2 for 20 %), used by the billing "
         "export. Default 0: no tax.",
+    )
+
+    notify: NotifySettings = Field(
+        default_factory=NotifySettings,
+        description="Telling customers: channels, mail server, webhook, SMS gateway, retries, quiet hours "
+        "(the [notify] table; dispatch_tui/notify_config.py lists its keys).",
     )
 
     @classmethod

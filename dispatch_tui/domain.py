@@ -44,6 +44,7 @@ class AlertKind(StrEnum):
     OUTSIDE_WINDOW = "outside_window"
     DURATION_CHANGED = "duration_changed"
     SKILL_MISSING = "skill_missing"
+    MESSAGE_FAILED = "message_failed"  # a message to the customer could not be delivered (``services.notify``)
 
 
 BROKEN_PROMISES = (AlertKind.OUTSIDE_WINDOW, AlertKind.DURATION_CHANGED, AlertKind.SKILL_MISSING)
@@ -100,3 +101,22 @@ STARTED = (JobStatus.DISPATCHED, JobStatus.EN_ROUTE, JobStatus.ON_SITE)
 # A rate card line for customers without a contract, and for any skill.
 NO_CONTRACT = "none"
 ANY_SKILL = "*"
+
+
+class NoticeKind(StrEnum):
+    """What a customer is told (docs/webhooks.md): one message per event, keyed job:kind:version."""
+
+    CONFIRMATION = "confirmation"  # a time was promised (booking)
+    RESCHEDULED = "rescheduled"  # the promised window, or the visit's day, changed
+    REMINDER = "reminder"  # the day before the visit
+    EN_ROUTE = "en_route"  # the technician left for the visit, with the expected arrival
+    RUNNING_LATE = "running_late"  # the technician will arrive after the promised window (once)
+    COMPLETED = "completed"  # the visit is done, with a way to rate it
+    FOLLOW_UP = "follow_up"  # a second visit is needed: a follow-up request was made
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"  # to be sent (again), at its due time
+    SENT = "sent"  # accepted by the server or receiver
+    FAILED = "failed"  # given up after the last attempt; ``dispatch notify retry`` sends it again
+    SKIPPED = "skipped"  # not sent, and why (opted out, no address, channel not configured)

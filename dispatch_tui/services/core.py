@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from dispatch_tui.services.intake.customers import CustomerHit, NewCustomer
     from dispatch_tui.services.intake.imports import ImportReport
     from dispatch_tui.services.intake.requests import NewRequest
+    from dispatch_tui.services.notify.queries import ContactChoice, MessageRow
+    from dispatch_tui.services.notify.sender import Sender
     from dispatch_tui.services.planning.assignment import Change
     from dispatch_tui.services.planning.booking import Booking
     from dispatch_tui.services.planning.candidates import Candidate, Nobody
@@ -461,6 +463,43 @@ class Core:
                                days=days or self.settings.slot_days,
                                window_minutes=window_minutes or self.settings.slot_window_minutes,
                                wishes=wishes)  # fmt: skip
+
+    # --- telling the customer --------------------------------------------------------------------------
+
+    def sender(self) -> Sender:
+        """A sender of the outbox over this core's store, clock and travel model (close it when done)."""
+        from dispatch_tui.services.notify.sender import Sender
+
+        return Sender(self.engine, self.settings, self.clock, self.travel)
+
+    def messages(self, *, state: str | None = None, job_ref: str | None = None,
+                 limit: int | None = None) -> list[MessageRow]:  # fmt: skip
+        """Messages to customers on each channel, newest first (`dispatch notify list`)."""
+        from dispatch_tui.services.notify.queries import list_messages
+
+        with self.session() as session:
+            return list_messages(session, state=state, job_ref=job_ref, limit=limit)
+
+    def retry_message(self, delivery_id: int) -> MessageRow:
+        """A failed message due again now (`dispatch notify retry`)."""
+        from dispatch_tui.services.notify.queries import retry
+
+        with self.session(write=True) as session:
+            return retry(session, delivery_id, self.now())
+
+    def set_contact(self, customer_ref: str, *, channels: Sequence[str] | None, opt_out: Sequence[str] = (),
+                    opt_in: Sequence[str] = ()) -> ContactChoice:  # fmt: skip
+        """How a customer wants to be told: their channels, and the kinds they opted out of."""
+        from dispatch_tui.services.notify.queries import set_contact
+
+        with self.session(write=True) as session:
+            return set_contact(session, customer_ref, channels=channels, opt_out=opt_out, opt_in=opt_in)
+
+    def contact(self, customer_ref: str) -> ContactChoice:
+        from dispatch_tui.services.notify.queries import contact_of
+
+        with self.session() as session:
+            return contact_of(session, customer_ref)
 
     def _context(self) -> dict[str, Any]:
         return {"zone": self.settings.zone, "travel": self.travel, "actor": self.actor}

@@ -4,6 +4,11 @@ Every writer goes through here — manual planning, the optimizer, lifecycle ste
 imports (in bulk) and the demo — so that whatever else a job change must write is written in one place,
 in the change's own transaction. A change is made only if nobody else has written the job since it was
 read (``UPDATE ... WHERE version = seen``), otherwise ``Conflict``: never a silent overwrite.
+
+What a change tells the customer (a confirmation, "on the way", "done"…) is written here too, into the
+outbox (``services.notify.outbox``), in the same transaction: a change rolled back leaves no message, a
+committed one always leaves its own. Imports (the bulk writers below) tell nobody: a request in the queue
+is not a promise.
 """
 
 from __future__ import annotations
@@ -17,19 +22,29 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
-from dispatch_tui.domain import JobStatus
+from dispatch_tui.domain import JobStatus, NoticeKind
 from dispatch_tui.services.errors import Conflict
+from dispatch_tui.services.notify import outbox
+from dispatch_tui.services.notify.outbox import PlannedVisit
 from dispatch_tui.store.models import Job, JobEvent, utcnow
 
 T_JOB = Job.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ at runtime only
 T_EVENT = JobEvent.__table__  # type: ignore[attr-defined]  # (the same)
 
 
-def record_change(session: Session, job: Job, status: str, actor: str, note: str, at: datetime | None = None) -> int:
+def record_change(
+    session: Session, job: Job, status: str, actor: str, note: str, at: datetime | None = None, *,
+    visit: PlannedVisit | None = None, promised: bool = False, silent: bool = False,
+) -> int:  # fmt: skip
     """``job`` becomes ``status`` (its own, for a change of its plan or details) at the next version, with
     its audit event dated ``at`` (a report entered after the fact), else now. ``job`` is kept in step, so
-    that a next change of it in this transaction starts from this one. Returns the new version."""
+    that a next change of it in this transaction starts from this one. Returns the new version.
+
+    What the customer is told of it follows from the change (``outbox.implied``): ``visit``, where the
+    change puts the visit (a plan or a move); ``promised``, a window was just promised (a booking);
+    ``silent``, nobody is told (steps inferred after the fact, the demo's history)."""
     seen = job.version
+    was = job.status
     result = session.connection().execute(
         update(Job)
         .where(col(Job.id) == job.id, col(Job.version) == seen)
@@ -43,11 +58,16 @@ def record_change(session: Session, job: Job, status: str, actor: str, note: str
     session.add(event)
     set_committed_value(job, "version", seen + 1)
     set_committed_value(job, "status", status)
+    if not silent:
+        outbox.implied(session, job, was, status, seen + 1, at, visit, promised)
     return seen + 1
 
 
-def create_job(session: Session, job: Job, actor: str, note: str, at: datetime | None = None) -> Job:
-    """A new job, in the queue at version 1, with the audit event of its creation (dated ``at``, else now)."""
+def create_job(
+    session: Session, job: Job, actor: str, note: str, at: datetime | None = None, *, follow_up_of: Job | None = None
+) -> Job:
+    """A new job, in the queue at version 1, with the audit event of its creation (dated ``at``, else now).
+    A follow-up request (``follow_up_of``: the visit that asked for it) tells the customer."""
     job.status, job.version = JobStatus.NEW.value, 1
     session.add(job)
     session.flush()
@@ -55,6 +75,8 @@ def create_job(session: Session, job: Job, actor: str, note: str, at: datetime |
     if at is not None:
         event.at = at
     session.add(event)
+    if follow_up_of is not None:
+        outbox.write(session, job, NoticeKind.FOLLOW_UP, 1, of_job_ref=follow_up_of.ref)
     session.flush()
     return job
 

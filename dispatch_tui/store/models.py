@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from dispatch_tui import clock
-from dispatch_tui.domain import AppointmentOrigin, JobSource, JobStatus
+from dispatch_tui.domain import AppointmentOrigin, DeliveryState, JobSource, JobStatus, NoticeKind
+from dispatch_tui.notify_config import Channel
 from dispatch_tui.store.types import UTCDateTime
 
 __all__ = ["AppointmentOrigin", "JobSource", "JobStatus"]  # re-exported: the store's callers use them
@@ -313,3 +314,63 @@ class CustomerStamp(SQLModel, table=True):
 
     id: int = Field(primary_key=True)
     version: int = Field(default=0)
+
+
+class Notice(SQLModel, table=True):
+    """The outbox: an event a customer is to be told of, written in the transaction of the change that
+    caused it (``services.jobs``), so that a change rolled back leaves none and a committed one always
+    leaves its own. ``key`` (job ref:kind:job version) goes with every copy sent, so a receiver drops
+    repeats; ``facts`` (JSON) is what the texts say, as of the change. The sender routes each notice to its
+    channels (``Delivery`` rows) and stamps ``routed_at``."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False, index=True))
+    kind: str = Field(max_length=20)
+    job_version: int
+    key: str = Field(unique=True, max_length=120)
+    facts: str = Field(default="{}")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    routed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+    __table_args__ = (
+        UniqueConstraint("job_id", "kind", "job_version", name="uq_notice_event"),
+        CheckConstraint(_one_of("kind", NoticeKind), name="ck_notice_kind"),
+    )
+
+
+class Delivery(SQLModel, table=True):
+    """One notice on one channel: its state, attempts, next attempt and last error. A sender claims a row
+    until ``claimed_until`` (a sender killed mid-send loses its claim then, and the row is sent again: at
+    least once)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("notice.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    channel: str = Field(max_length=10)
+    recipient: str = Field(default="", max_length=500)
+    state: str = Field(default=DeliveryState.PENDING.value, max_length=10)
+    attempts: int = Field(default=0)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=80)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str = Field(default="")
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("notice_id", "channel", name="uq_delivery_channel"),
+        CheckConstraint(_one_of("channel", Channel), name="ck_delivery_channel"),
+        CheckConstraint(_one_of("state", DeliveryState), name="ck_delivery_state"),
+        CheckConstraint("attempts >= 0", name="ck_delivery_attempts"),
+        Index("ix_delivery_due", "state", "due_at"),  # what a sender claims next
+    )
+
+
+class ContactPreference(SQLModel, table=True):
+    """How a customer wants to be told: the channels they chose (comma-separated; empty: none at all) and
+    the kinds of message they opted out of. No row: the settings' default channels, every kind."""
+
+    customer_id: int = Field(sa_column=Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True))
+    channels: str = Field(default="", max_length=100)
+    opted_out: str = Field(default="", max_length=300)

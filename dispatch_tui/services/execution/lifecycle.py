@@ -174,7 +174,7 @@ def complete(
         steps.append((S.ON_SITE.value, arrival, f"recorded by job complete (time {how})"))
     for status, when, text in steps:
         _check_moment(session, job, status, when, now, zone)
-        record_change(session, job, status, actor, f"{job.status} → {status}: {text}", when)
+        record_change(session, job, status, actor, f"{job.status} → {status}: {text}", when, silent=True)
     return set_status(
         session, job.ref, S.COMPLETED.value, zone=zone, travel=travel, actor=actor, note=note, at=at,
         parts=parts, now=now,
@@ -286,7 +286,7 @@ def _create_follow_up(session: Session, visit: Job, actor: str, note: str, at: d
         created_at=at,
         updated_at=utcnow(),
     )
-    create_job(session, follow_up, actor, f"follow-up of {visit.ref}", at)
+    create_job(session, follow_up, actor, f"follow-up of {visit.ref}", at, follow_up_of=visit)
     session.add(FollowUp(job_id=follow_up.id or 0, of_job_id=visit.id or 0))
     session.flush()
     return follow_up

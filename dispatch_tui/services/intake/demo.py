@@ -225,4 +225,4 @@ def _advance(
             (done, end, "part on order, second visit needed" if done is JobStatus.NEEDS_FOLLOW_UP else "job complete")
         )
     for status, at, note in steps:
-        record_change(session, job, status.value, DEMO_ACTOR, note, at.astimezone(UTC))
+        record_change(session, job, status.value, DEMO_ACTOR, note, at.astimezone(UTC), silent=True)

@@ -19,6 +19,7 @@ from dispatch_tui.domain import FINISHED, MOVABLE, AppointmentOrigin, JobStatus
 from dispatch_tui.localtime import local_iso, local_moment
 from dispatch_tui.services.errors import Conflict, NotFound, Refused
 from dispatch_tui.services.jobs import record_change
+from dispatch_tui.services.notify.outbox import PlannedVisit
 from dispatch_tui.services.planning.day_plan import job_spec, load_day
 from dispatch_tui.services.planning.scheduling import DayFrame, Travel, check_insert
 from dispatch_tui.store.models import Appointment, FollowUp, Job, Technician
@@ -172,7 +173,8 @@ def assign(
     end = start + _duration(job)
     note = f"assigned to {tech.ref} ({tech.name}) {local_moment(start, zone)}–{end.astimezone(zone):%H:%M}"
     note += _override(reasons)
-    version = record_change(session, job, JobStatus.SCHEDULED.value, actor, note)
+    visit = PlannedVisit(start, tech.name, zone)
+    version = record_change(session, job, JobStatus.SCHEDULED.value, actor, note, visit=visit)
     session.add(
         Appointment(
             job_id=job.id or 0,
@@ -211,7 +213,7 @@ def move(
     end = start + _duration(job)
     note = f"moved from {old_tech.ref} {local_moment(old_start, zone)} to {tech.ref} {local_moment(start, zone)}"
     note += _override(reasons)
-    version = record_change(session, job, job.status, actor, note)
+    version = record_change(session, job, job.status, actor, note, visit=PlannedVisit(start, tech.name, zone))
     appointment.technician_id, appointment.start, appointment.end = tech.id or 0, start, end
     appointment.origin = AppointmentOrigin.DISPATCHER.value
     session.add(appointment)

@@ -80,7 +80,7 @@ def book(
     session.add(job)
     session.flush()
     promised = f"{local_moment(slot_start, zone)}–{slot_end.astimezone(zone):%H:%M}"
-    version = record_change(session, job, job.status, actor, f"promised {promised} (was {was})")
+    version = record_change(session, job, job.status, actor, f"promised {promised} (was {was})", promised=True)
     if promise_only:
         return Booking(job.ref, slot_start, slot_end, version)
     day = slot_start.astimezone(zone).date()

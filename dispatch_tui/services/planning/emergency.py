@@ -22,6 +22,7 @@ from dispatch_tui.domain import MOVABLE, AppointmentOrigin, JobStatus
 from dispatch_tui.localtime import local_iso
 from dispatch_tui.services.errors import Conflict, Refused
 from dispatch_tui.services.jobs import record_change
+from dispatch_tui.services.notify.outbox import PlannedVisit
 from dispatch_tui.services.planning.assignment import hold, job_at_version, retravel
 from dispatch_tui.services.planning.day_plan import DayPlan, job_spec, load_day
 from dispatch_tui.services.planning.scheduling import (
@@ -131,12 +132,14 @@ def apply_insert(
             start, end = moved[other.ref]
             was = appointment.start.astimezone(zone)
             record_change(session, other, other.status, actor, f"starts {start.astimezone(zone):%H:%M} instead of "
-                          f"{was:%H:%M}: emergency {job.ref} first, still in its window")  # fmt: skip
+                          f"{was:%H:%M}: emergency {job.ref} first, still in its window",
+                          visit=PlannedVisit(start, tech.name, zone))  # fmt: skip
             appointment.start, appointment.end = start, end
             session.add(appointment)
     session.flush()
     note = f"emergency: on {tech.ref} ({tech.name}) {chosen.start.astimezone(zone):%a %d %b %H:%M}"
-    record_change(session, job, JobStatus.SCHEDULED.value, actor, note + "".join(f"; {c}" for c in chosen.consequences))
+    record_change(session, job, JobStatus.SCHEDULED.value, actor, note + "".join(f"; {c}" for c in chosen.consequences),
+                  visit=PlannedVisit(chosen.start, tech.name, zone))  # fmt: skip
     session.add(Appointment(job_id=job.id or 0, technician_id=tech.id or 0, start=chosen.start, end=chosen.end,
                             origin=AppointmentOrigin.DISPATCHER.value))  # fmt: skip
     session.flush()

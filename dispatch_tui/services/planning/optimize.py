@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from dispatch_tui.domain import MOVABLE, AppointmentOrigin, ChangeKind, JobStatus
 from dispatch_tui.optimizer.problem import Problem, Solution, SolveStatus, Task, Vehicle
 from dispatch_tui.services.jobs import record_change
+from dispatch_tui.services.notify.outbox import PlannedVisit
 from dispatch_tui.services.planning.assignment import retravel
 from dispatch_tui.services.planning.day_plan import DayPlan, job_spec, load_day
 from dispatch_tui.services.planning.scheduling import BREAK_SLIDE_MINUTES, Point, TechDay, Travel
@@ -293,13 +294,14 @@ def apply(session: Session, built: Built, report: Report, zone: ZoneInfo, travel
                 JobStatus.SCHEDULED.value,
                 ACTOR,
                 f"planned by the optimizer: {tech.ref} {_hm(start, zone)}",
+                visit=PlannedVisit(start, tech.name, zone),
             )
             session.add(Appointment(job_id=job.id or 0, technician_id=tech.id or 0, start=start, end=end,
                                     origin=AppointmentOrigin.OPTIMIZER.value))  # fmt: skip
         else:
             old = techs_ref(session, appointment)
             note = f"moved by the optimizer from {old} {_hm(appointment.start, zone)} to {tech.ref} {_hm(start, zone)}"
-            record_change(session, job, job.status, ACTOR, note)
+            record_change(session, job, job.status, ACTOR, note, visit=PlannedVisit(start, tech.name, zone))
             touched[old] = appointment.start
             appointment.technician_id, appointment.start, appointment.end = tech.id or 0, start, end
             appointment.origin = AppointmentOrigin.OPTIMIZER.value

@@ -3,6 +3,7 @@ confirmation for the customer's."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -51,7 +52,23 @@ def route_calendar(schedule: Schedule, route: Route, *, stamp: datetime | None =
     return ical
 
 
-def booking_confirmation(job: JobDetail, zone: ZoneInfo, *, company: str = "", stamp: datetime | None = None) -> bytes:
+@dataclass(frozen=True)
+class BookedVisit:
+    """What a booking's calendar says: the job's plain fields (a job read from the store, or a notice's facts)."""
+
+    ref: str
+    version: int
+    skill: str
+    window_start: datetime
+    window_end: datetime
+    address: str
+    duration_min: int
+    description: str
+
+
+def booking_calendar(
+    visit: BookedVisit, zone: ZoneInfo, *, company: str = "", stamp: datetime | None = None
+) -> bytes:  # fmt: skip
     """The customer's copy of a booking: one VEVENT over the promised arrival window at the site, with the
     job ref and a short text. Its UID is the job's, so a new time for the same job replaces the event in
     the customer's calendar (with a higher SEQUENCE: the job's version) instead of adding a second one."""
@@ -61,23 +78,32 @@ def booking_confirmation(job: JobDetail, zone: ZoneInfo, *, company: str = "", s
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
     event = Event()
-    event.add("uid", f"{job.ref}@dispatch")
-    event.add("sequence", job.version)
+    event.add("uid", f"{visit.ref}@dispatch")
+    event.add("sequence", visit.version)
     event.add("dtstamp", made)
     who = f" — {company}" if company else ""
-    event.add("summary", f"{job.skill.capitalize()} visit, {job.ref}{who}")
-    event.add("dtstart", job.window_start)
-    event.add("dtend", job.window_end)
-    if job.address:
-        event.add("location", job.address)
-    opens, closes = job.window_start.astimezone(zone), job.window_end.astimezone(zone)
+    event.add("summary", f"{visit.skill.capitalize()} visit, {visit.ref}{who}")
+    event.add("dtstart", visit.window_start)
+    event.add("dtend", visit.window_end)
+    if visit.address:
+        event.add("location", visit.address)
+    opens, closes = visit.window_start.astimezone(zone), visit.window_end.astimezone(zone)
     lines = [
         f"Our technician arrives on {opens:%A %d %B} between {opens:%H:%M} and {closes:%H:%M}, for about "
-        f"{job.duration_min} minutes of work.",
-        f"Your reference: {job.ref}. Quote it if you call us about this visit.",
-        job.description,
+        f"{visit.duration_min} minutes of work.",
+        f"Your reference: {visit.ref}. Quote it if you call us about this visit.",
+        visit.description,
     ]
     event.add("description", "\n".join(line for line in lines if line))
     calendar.add_component(event)
     ical: bytes = calendar.to_ical()
     return ical
+
+
+def booking_confirmation(job: JobDetail, zone: ZoneInfo, *, company: str = "", stamp: datetime | None = None) -> bytes:
+    """The customer's copy of ``job``'s booking (``booking_calendar``)."""
+    return booking_calendar(
+        BookedVisit(job.ref, job.version, job.skill, job.window_start, job.window_end, job.address,
+                    job.duration_min, job.description),
+        zone, company=company, stamp=stamp,
+    )  # fmt: skip
