@@ -71,7 +71,8 @@ def show_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
 ) -> None:
     """One job as the console's Status pane shows it: customer, site, window, due, status, technician with
-    the planned and actual times, description, the customer's past visits and the audit trail."""
+    the planned and actual times, description, the customer's past visits, the messages the customer was
+    sent and the audit trail."""
     context = app_context(ctx)
     zone = context.settings.zone
     job = context.core().job_detail(ref)
@@ -138,6 +139,12 @@ def _print_detail(job: JobDetail, zone: ZoneInfo) -> None:
         stdout.print("past visits", style="bold")
         for v in job.past_visits:
             stdout.print(Text(f"  {at(v.start)}  {v.job_ref}  {v.technician}  {v.status}"))
+    if job.messages:
+        from dispatch_tui.services.execution.board import told
+
+        stdout.print("messages", style="bold")
+        for m in job.messages:
+            stdout.print(Text(f"  {told(m, zone)}"))
     stdout.print("audit trail", style="bold")
     for e in job.events:
         line = f"  {at(e.at, '%d %b %H:%M')}  {e.actor:<10.10} {e.from_status or '-'} → {e.to_status}  {e.note}"

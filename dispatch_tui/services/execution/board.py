@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, text
 from sqlmodel import Session, col
 
-from dispatch_tui.domain import AlertKind, JobSource, JobStatus
+from dispatch_tui.domain import FINISHED, AlertKind, DeliveryState, JobSource, JobStatus
 from dispatch_tui.services.execution.actual_times import actual_span, actual_times
 from dispatch_tui.services.execution.lateness import (
     LATE_GRACE_MINUTES,
@@ -33,14 +33,17 @@ from dispatch_tui.services.execution.lateness import (
     running_late,
 )
 from dispatch_tui.services.execution.queries import list_technicians
+from dispatch_tui.services.notify.queries import MessageRow, list_messages
 from dispatch_tui.services.planning.day_plan import load_day
 from dispatch_tui.services.planning.promises import broken_promises
 from dispatch_tui.services.planning.scheduling import DayFrame, Travel, break_slot
 from dispatch_tui.store.models import (
     Appointment,
     Customer,
+    Delivery,
     Job,
     JobEvent,
+    Notice,
     Site,
     Skill,
     Technician,
@@ -51,6 +54,8 @@ QUEUED = (JobStatus.NEW.value, JobStatus.ON_HOLD.value)  # unscheduled work: the
 PLANNED_NOT_STARTED = (JobStatus.SCHEDULED.value, JobStatus.DISPATCHED.value)
 STRAIGHT_LINE = HaversineModel().minutes  # the default travel model, for callers without a configured one
 DUE_SOON_MINUTES = 60  # a queued job whose due time is this close is shown as urgent
+FAILED_MESSAGES_KEPT = timedelta(days=2)  # a finished job's failed messages are alerts this long after it ended
+JOB_MESSAGES_SHOWN = 20  # the newest messages of a job its detail lists
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +271,12 @@ class Board:
                 grid_rows[tech_ref] = new_row
         touched |= set(patch.grid_rows) | {alert.subject for alert in patch.plan_alerts}
         team = {row.ref: row for row in self.technicians} | {row.ref: row for row in patch.technicians}
-        alerts = [a for a in self.plan_alerts if a.subject not in touched] + list(patch.plan_alerts)
+        # A failed message follows from its job alone: the patch reads it again for its own jobs only.
+        written = set(patch.job_refs)
+        alerts = [
+            a for a in self.plan_alerts
+            if a.subject not in (written if a.kind == AlertKind.MESSAGE_FAILED else touched)
+        ] + list(patch.plan_alerts)  # fmt: skip
         return replace(
             self,
             requests=requests,
@@ -281,7 +291,7 @@ class Board:
 class Patch:
     """One write read back: the jobs' queue rows (a job that no longer waits, or is filtered out, has
     none), the touched technicians' grid rows (None: no longer on the board) and team rows, and the
-    plan alerts of those technicians' days."""
+    plan alerts of those technicians' days and of the jobs' failed messages."""
 
     job_refs: tuple[str, ...]
     requests: list[RequestRow]
@@ -335,6 +345,7 @@ class JobDetail:
     # On site since / done at, from the audit trail (``actual_times``); None until the technician arrives.
     actual_start: datetime | None = None
     actual_end: datetime | None = None
+    messages: list[MessageRow] = field(default_factory=list)  # what the customer was told, newest first
 
 
 @dataclass(frozen=True)
@@ -350,13 +361,16 @@ class TechDetail:
 
 def change_token(session: Session) -> tuple[int, ...]:
     """Cheap to read, and different after any write that changes what the board shows: every job change
-    writes an audit event; appointments, technicians and absences are counted as well."""
+    writes an audit event; appointments, technicians and absences are counted as well, and the failed
+    messages (a sender, in any process, fails one: an alert; a retry takes it back)."""
     row = session.execute(
         text(
             "SELECT (SELECT coalesce(max(id), 0) FROM jobevent), (SELECT count(*) FROM appointment),"
             " (SELECT count(*) FROM job), (SELECT count(*) FROM technician),"
-            " (SELECT coalesce(max(id), 0) FROM absence), (SELECT count(*) FROM absence)"
-        )
+            " (SELECT coalesce(max(id), 0) FROM absence), (SELECT count(*) FROM absence),"
+            " (SELECT count(*) FROM delivery WHERE state = :failed)"
+        ),
+        {"failed": DeliveryState.FAILED.value},
     ).one()
     return tuple(int(value) for value in row)
 
@@ -526,7 +540,8 @@ def plan_alerts(
     """Planned work whose promised window is at risk, technicians running behind their plan today
     (``lateness``), and visits from yesterday on that no longer keep their promise (``promises``: outside
     the window, too short, a skill missing); only ``tech_refs``' when given. Windows at risk are read for
-    visits within a day of ``now``. ``today``: the grid of the same technicians, when it shows today."""
+    visits within a day of ``now``. ``today``: the grid of the same technicians, when it shows today.
+    The whole board's (no ``tech_refs``) has the failed messages' alerts as well (``message_alerts``)."""
     found: list[Alert] = []
     query = (
         select(
@@ -561,7 +576,41 @@ def plan_alerts(
         if tech.missed:
             message += f"; will miss the window of {', '.join(v.job_ref for v in tech.missed)}"
         found.append(Alert(AlertKind.RUNNING_LATE, tech.technician_ref, message))
+    if tech_refs is None:
+        found += message_alerts(session, now)
     return found
+
+
+def message_alerts(session: Session, now: datetime, *, job_refs: Collection[str] | None = None) -> list[Alert]:
+    """A message the customer was never given, of a job still open or finished (last changed) within two
+    days: one alert per job, of its newest failed message (``job_refs``: only these jobs')."""
+    closed = [*(status.value for status in FINISHED), JobStatus.CANCELLED.value]
+    query = (
+        select(col(Job.ref), col(Notice.kind), col(Delivery.channel), col(Delivery.recipient), col(Delivery.last_error))
+        .join(Notice, col(Notice.id) == col(Delivery.notice_id))
+        .join(Job, col(Job.id) == col(Notice.job_id))
+        .where(
+            col(Delivery.state) == DeliveryState.FAILED.value,
+            col(Job.status).not_in(closed)
+            | (col(Job.status).in_([status.value for status in FINISHED])
+               & (col(Job.updated_at) >= now - FAILED_MESSAGES_KEPT)),
+        )
+        .order_by(col(Delivery.id).desc())
+    )  # fmt: skip
+    if job_refs is not None:
+        query = query.where(col(Job.ref).in_(list(job_refs)))
+    found: dict[str, Alert] = {}
+    for ref, kind, channel, recipient, error in session.execute(query):
+        if ref not in found:
+            message = f"{ref}: the {kind.replace('_', ' ')} message by {channel} to {recipient} failed: {error}"
+            found[ref] = Alert(AlertKind.MESSAGE_FAILED, ref, message)
+    return list(found.values())
+
+
+def told(message: MessageRow, zone: ZoneInfo) -> str:
+    """One of a job's messages for a person: kind, channel, recipient, what became of it and when."""
+    said, _, how = message.summary(zone).partition(": ")  # "confirmation by sms", "sent Tue 08 Dec 12:00"
+    return f"{said} to {message.recipient or '-'}: {how}"
 
 
 def alerts(
@@ -621,7 +670,8 @@ def load_patch(
         requests_queue(session, now, flt, refs=job_refs),
         {ref: by_ref.get(ref) for ref in techs},
         technicians(session, zone, now, day_grid, refs=set(techs)),
-        plan_alerts(session, zone, now, tech_refs=techs, travel=travel, today=day_grid) if techs else [],
+        (plan_alerts(session, zone, now, tech_refs=techs, travel=travel, today=day_grid) if techs else [])
+        + message_alerts(session, now, job_refs=job_refs),
     )
 
 
@@ -686,6 +736,7 @@ def job_detail(session: Session, ref: str, now: datetime) -> JobDetail | None:
         events=events,
         actual_start=actual.start if actual else None,
         actual_end=actual.end if actual else None,
+        messages=list_messages(session, job_ref=job.ref, limit=JOB_MESSAGES_SHOWN),
     )
 
 

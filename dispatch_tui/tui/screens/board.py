@@ -281,6 +281,13 @@ class BoardScreen(Screen[None]):
                 self.query_one(StatusPane).show_message, f"cannot load {selection.ref}: {exc}", error=True
             )
 
+    def messages_changed(self) -> None:
+        """The console's sender sent, failed or routed messages: the selected job's are shown again, and a
+        failed one (it changes the change token) reloads the board with its alert."""
+        if self.selection is not None and self.selection.kind == "job":
+            self.show_detail(self.selection)
+        self.live.poll()
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A reading worker that failed (a locked or unreachable store) is a notification, not the end of
         the console: the dispatcher can try again."""

@@ -1,4 +1,5 @@
-"""The Status pane: the selected job (customer, site, window, past visits, audit trail) or technician."""
+"""The Status pane: the selected job (customer, site, window, past visits, what the customer was told,
+audit trail) or technician."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from dispatch_tui.domain import DeliveryState
 from dispatch_tui.tui.palette import palette
 from dispatch_tui.tui.wording import status_label
 
@@ -56,7 +59,16 @@ class StatusPane(VerticalScroll):
     def _at(self, value: datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
         return value.astimezone(self.zone).strftime(fmt) if value else "-"
 
+    def _message_style(self, state: str) -> Style | str:
+        """A failed message stands out as alerts do; one not sent on purpose (skipped) recedes."""
+        styles: dict[str, Style | str] = {
+            DeliveryState.FAILED: palette(self.app).alert, DeliveryState.SKIPPED: "dim", DeliveryState.PENDING: "italic"
+        }  # fmt: skip
+        return styles.get(state, "")
+
     def _job(self, job: JobDetail, alerts: list[Alert]) -> list[RenderableType]:
+        from dispatch_tui.services.execution.board import told
+
         colours = palette(self.app)
         badge = (f" {status_label(job.status)} ", colours.job_status.get(job.status, ""))
         title = Text.assemble((f"{job.ref} ", "bold"), badge, f"  P{job.priority} {job.skill} {job.duration_min} min")
@@ -82,6 +94,9 @@ class StatusPane(VerticalScroll):
             parts.append(Text("past visits", style="bold"))
             parts += [Text(f"  {self._at(v.start)}  {v.job_ref}  {v.technician}  {status_label(v.status)}")
                       for v in job.past_visits]  # fmt: skip
+        if job.messages:
+            parts.append(Text("messages", style="bold"))
+            parts += [Text(f"  {told(m, self.zone)}", style=self._message_style(m.state)) for m in job.messages]
         parts.append(Text("audit trail", style="bold"))
         parts += [
             Text(
