@@ -19,7 +19,9 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -197,6 +199,9 @@ class WebhookReceiver:
         self._refusals: list[tuple[int, str]] = []  # (status, why) of every request refused
         self._failing = 0
         self._down = False
+        self.delay_s = 0.0  # how long each accepted request takes to handle (a slow receiver)
+        self.overlaps = 0  # requests that came while another one with the same key was being handled
+        self._in_flight: Counter[str] = Counter()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.receiver = self
         self.url = f"http://127.0.0.1:{self._server.server_port}/hooks/dispatch"
@@ -258,7 +263,14 @@ class WebhookReceiver:
                 self._refusals.append(refusal)
             return refusal
         delivery = Delivery(path, headers, json.loads(body))
+        key = headers.get("idempotency-key", "")
         with self.lock:
+            self.overlaps += self._in_flight[key] > 0
+            self._in_flight[key] += 1
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        with self.lock:
+            self._in_flight[key] -= 1
             self._deliveries.append(delivery)
         return 200, "ok"
 
@@ -289,8 +301,18 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes: without this, the client's delayed ACK holds the body
+        # back 40 ms on every request of a kept-alive connection.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        if len(body) < length:  # the sender died while writing it: an incomplete request is no request
+            self.close_connection = True
+            return
         headers = {name.lower(): value for name, value in self.headers.items()}
         status, text = self.server.receiver.answer(self.path, headers, body)
         data = text.encode()
@@ -305,3 +327,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # a client's kept-alive connection must not hold up stopping
     receiver: WebhookReceiver
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a sender killed mid-request: not news
+            super().handle_error(request, client_address)

@@ -182,6 +182,7 @@ def test_two_senders_at_once_never_send_a_message_twice(store: Engine, peers: Pe
             for version in range(1, 121):
                 outbox.write(session, job, NoticeKind.REMINDER, version)
         session.commit()
+    peers.hook.delay_s = 0.002  # a receiver slow enough for the two senders' batches to interleave
     senders = [core.sender(), core.sender()]
     reports = []
     threads = [threading.Thread(target=lambda s=s: reports.append(s.run_once())) for s in senders]
@@ -193,4 +194,5 @@ def test_two_senders_at_once_never_send_a_message_twice(store: Engine, peers: Pe
         sender.close()
     counts = peers.hook.counts()
     assert len(counts) == 360 and set(counts.values()) == {1}
+    assert peers.hook.overlaps == 0
     assert sum(r.sent for r in reports) == 360 and all(r.sent for r in reports)  # both took part
