@@ -130,6 +130,11 @@ def test_every_json_example_has_the_keys_the_command_prints(store: Path, engine:
         "dispatch customers new … --json": printed(
             store, "customers", "new", "--name", "Zoé Martin", "--lat", "45.76", "--lon", "4.84", "--json"
         ),
+        "dispatch customers notify CUSTOMER --json": printed(
+            store, "customers", "notify", "C0001", "--channels", "sms", "--opt-out", "reminder", "--json"
+        ),
+        "dispatch notify run --once --json": printed(store, "notify", "run", "--once", "--json"),
+        "dispatch notify list --json": printed(store, "notify", "list", "--json"),
         "dispatch late --json": printed(store, "late", "--date", DAY.isoformat(), "--json"),
         "dispatch optimize --json": printed(
             store, "optimize", "--date", DAY.isoformat(), "--time-limit", "1", "--json"
@@ -143,6 +148,7 @@ def test_every_json_example_has_the_keys_the_command_prints(store: Path, engine:
     assert runs["dispatch insert JOB --json"], "someone can take an emergency at noon: the shape is checked"
     [customer] = runs["dispatch customers find QUERY --json"]
     assert customer["open_jobs"] and customer["last_visits"], "a customer with both: their shapes are checked"
+    assert runs["dispatch notify list --json"], "the booking's confirmation was routed: the shape is checked"
     for heading, output in runs.items():
         assert shape_problems(json.loads(examples[heading]), output) == [], heading
 

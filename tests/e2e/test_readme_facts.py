@@ -1,14 +1,20 @@
 """What the README tells a user holds: the way it gives to reach `dispatch` works in a fresh shell, and
-the billing export's columns are the ones it lists."""
+the billing export's columns are the ones it lists, its notify settings are read, and its webhook
+verification code accepts what dispatch signs."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 import sys
+import time
+import tomllib
 from pathlib import Path
+from typing import Any
 
+from dispatch_tui.notify_config import Channel, NotifySettings
 from dispatch_tui.services.billing.invoicing import COLUMNS
+from dispatch_tui.services.notify.channels import sign
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -38,3 +44,27 @@ def test_the_billing_columns_listed_are_the_exports_columns_in_order() -> None:
     listed = re.search(r"with the columns\n`([^`]+)`", section("From visit to invoice"))
     assert listed, "the billing paragraph lists its columns"
     assert [c.strip() for c in listed.group(1).split(",")] == list(COLUMNS)
+
+
+def test_the_notify_settings_shown_are_settings_dispatch_reads() -> None:
+    (example,) = re.findall(r"```toml\n(.*?)```", section("Telling the customer"), re.S)
+    table = tomllib.loads(example)["notify"]
+    settings = NotifySettings(**table)
+    assert Channel.EMAIL in settings.configured() and Channel.WEBHOOK in settings.configured()
+
+
+def test_the_readmes_verification_accepts_what_dispatch_signs_and_refuses_a_replay_or_a_change() -> None:
+    (code,) = re.findall(r"```python\n(.*?)```", section("Telling the customer"), re.S)
+    scope: dict[str, Any] = {}
+    exec(code, scope)  # the README's own receiver code, as a user would paste it
+    verified = scope["verified"]
+    body = b'{"id":"R1:en_route:3","kind":"en_route"}'
+    stamp = int(time.time())
+
+    def headers(at: int, payload: bytes) -> dict[str, str]:
+        return {"x-dispatch-timestamp": str(at), "x-dispatch-signature": sign("s3cret", at, payload)}
+
+    assert verified("s3cret", headers(stamp, body), body)
+    assert not verified("s3cret", headers(stamp - 301, body), body)  # a replay, five minutes on
+    assert not verified("s3cret", headers(stamp, body), body.replace(b"3", b"4"))  # a changed body
+    assert not verified("other", headers(stamp, body), body)

@@ -1,6 +1,6 @@
 """The sender against real peers on 127.0.0.1 (a mail server, the office's webhook receiver that checks
 signatures, an SMS gateway): what arrives, retries and dead letters, opt-outs and quiet hours, and two
-senders at once."""
+senders at once; on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -56,8 +56,9 @@ def peers() -> Iterator[Peers]:
 
 
 @pytest.fixture
-def store(engine: Engine) -> Engine:
-    return notifydata.load(engine)
+def store(store_engine: Engine) -> Engine:
+    """The store on SQLite (immediate transactions) and on PostgreSQL (FOR UPDATE SKIP LOCKED)."""
+    return notifydata.load(store_engine)
 
 
 def later(sender: Sender, by: timedelta) -> None:
