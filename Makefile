@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python bench/tui_bench.py
 	$(BIN)/python bench/booking_bench.py
 	$(BIN)/python bench/lookup_bench.py
+	$(BIN)/python bench/notify_bench.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .ruff_cache .mypy_cache .hypothesis .import_linter_cache

@@ -69,7 +69,7 @@ class NotifySettings(BaseModel):
     )
     templates_dir: Path | None = Field(
         default=None,
-        description="A folder of texts that replace the shipped ones, file for file (the README: Telling the customer); "
+        description="A folder of texts that replace the shipped ones, file for file (README: Telling the customer); "
         "default: `templates` beside config.toml.",
     )
     claim_s: float = Field(
