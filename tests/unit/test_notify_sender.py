@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from dispatch_tui.clock import Clock
 from dispatch_tui.domain import NoticeKind
-from dispatch_tui.services.notify import outbox
+from dispatch_tui.services.notify import outbox, routing
 from dispatch_tui.services.notify.sender import Sender
 from dispatch_tui.store.models import Job
 from tests.clock import DAY, NOW, ZONE
@@ -182,6 +182,9 @@ def test_two_senders_at_once_never_send_a_message_twice(store: Engine, peers: Pe
         for job in jobs:
             for version in range(1, 121):
                 outbox.write(session, job, NoticeKind.REMINDER, version)
+        session.commit()
+    with Session(store) as session:  # routed beforehand, so that both senders find work at once
+        routing.route(session, core.settings.notify, ZONE, None, NOW, limit=1000)
         session.commit()
     peers.hook.delay_s = 0.002  # a receiver slow enough for the two senders' batches to interleave
     senders = [core.sender(), core.sender()]

@@ -174,6 +174,8 @@ class Sender:
                 return Outcome(outgoing.delivery_id, DeliveryState.FAILED, why)
             wait = timedelta(seconds=self.backoff(_Attempt(attempt)))  # type: ignore[arg-type]
             return Outcome(outgoing.delivery_id, DeliveryState.PENDING, str(error), self.clock.now() + wait)
+        except Exception as error:  # noqa: BLE001 - one message's fault must not stop the others being sent
+            return Outcome(outgoing.delivery_id, DeliveryState.FAILED, f"not sent: {type(error).__name__}: {error}")
         return Outcome(outgoing.delivery_id, DeliveryState.SENT)
 
     def _deliver(self, outgoing: Outgoing) -> None:
