@@ -108,7 +108,8 @@ def test_en_route_carries_the_expected_arrival(
 
 
 def test_a_receiver_down_for_a_while_gets_the_message_later_once(store: Engine, peers: Peers) -> None:
-    core = notifydata.core(store, **peers.settings(channels=[]))  # the office's webhook only
+    office = peers.hook.url + "?token=t0k3n"  # a receiver that wants a token in its URL
+    core = notifydata.core(store, **peers.settings(channels=[], webhook_url=office))  # the office's webhook only
     core.book("R2", at("13:00", DAY))
     peers.hook.fail_next(2)
     sender = core.sender()
@@ -122,6 +123,8 @@ def test_a_receiver_down_for_a_while_gets_the_message_later_once(store: Engine, 
     assert list(peers.hook.counts().values()) == [1]
     (row,) = core.messages(job_ref="R2")
     assert (row.state, row.attempts) == ("sent", 3)
+    assert row.recipient == peers.hook.url  # listed without its token…
+    assert peers.hook.deliveries[0].path.endswith("?token=t0k3n")  # …which the receiver was sent
 
 
 def test_a_receiver_always_down_fails_the_message_after_the_last_attempt_with_its_error(

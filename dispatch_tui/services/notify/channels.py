@@ -17,13 +17,12 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
 
 from dispatch_tui.notify_config import NotifySettings, SmtpSecurity
-from dispatch_tui.services.notify.outgoing import DeliveryError, Outgoing
+from dispatch_tui.services.notify.outgoing import DeliveryError, Outgoing, shown_url
 from dispatch_tui.services.notify.texts import Rendered
 from dispatch_tui.services.reports.calendar_export import BookedVisit, booking_calendar
 
@@ -165,7 +164,7 @@ def _headers(outgoing: Outgoing, body: bytes, secret: str | None, now: datetime)
 
 
 def _post(client: httpx.Client, what: str, url: str, body: bytes, headers: dict[str, str], timeout: float) -> None:
-    where = f"{what} {_shown(url)}"
+    where = f"{what} {shown_url(url)}"
     try:
         response = client.post(url, content=body, headers=headers, timeout=timeout)
     except httpx.TimeoutException:
@@ -180,13 +179,6 @@ def _post(client: httpx.Client, what: str, url: str, body: bytes, headers: dict[
     retryable = status in RETRYABLE_STATUSES or status >= 500
     answer = " ".join(response.text.split())[:SNIPPET]
     raise DeliveryError(f"{where} answered {status}" + (f": {answer}" if answer else ""), permanent=not retryable)
-
-
-def _shown(url: str) -> str:
-    """``url`` without what may hold a credential (user:password@, the query)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}" if host else "(no host)"
 
 
 def _json(value: dict[str, Any]) -> bytes:

@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 from dispatch_tui.domain import DeliveryState, NoticeKind
 from dispatch_tui.notify_config import Channel, NotifySettings
 from dispatch_tui.services.intake.customers import e164
+from dispatch_tui.services.notify.outgoing import shown_url
 from dispatch_tui.store.models import ContactPreference, Customer, Delivery, Job, Notice
 
 CUSTOMER_CHANNELS = (Channel.EMAIL, Channel.SMS)
@@ -102,7 +103,8 @@ def plan_channels(
             why = f"{customer.ref} has no {what}"
         planned.append((channel, recipient, why))
     if Channel.WEBHOOK in ready and settings.webhook_url:
-        planned.append((Channel.WEBHOOK, settings.webhook_url, ""))
+        # Shown, not used: the sender posts to the webhook set when it sends, and a URL may hold a token.
+        planned.append((Channel.WEBHOOK, shown_url(settings.webhook_url), ""))
     return planned
 
 

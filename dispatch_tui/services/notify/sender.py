@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -99,7 +99,7 @@ class Sender:
         """Passes every ``poll_s`` until ``stop`` is set; returns what they did in all."""
         total = PassReport()
         while not stop.is_set():
-            report = self.run_once()
+            report = self.run_once(stop)
             total.add(report)
             if on_pass is not None:
                 on_pass(report)
@@ -191,4 +191,7 @@ class Sender:
         elif outgoing.channel == Channel.SMS:
             channels.send_sms(outgoing, rendered, self.notify, self.http, now)
         else:
-            channels.send_webhook(outgoing, rendered, self.notify, self.http, now)
+            if not self.notify.webhook_url:
+                raise DeliveryError("the webhook is not set up any more (notify.webhook_url)", permanent=True)
+            to_office = replace(outgoing, recipient=self.notify.webhook_url)
+            channels.send_webhook(to_office, rendered, self.notify, self.http, now)
