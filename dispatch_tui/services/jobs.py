@@ -7,8 +7,8 @@ read (``UPDATE ... WHERE version = seen``), otherwise ``Conflict``: never a sile
 
 What a change tells the customer (a confirmation, "on the way", "done"…) is written here too, into the
 outbox (``services.notify.outbox``), in the same transaction: a change rolled back leaves no message, a
-committed one always leaves its own. Imports (the bulk writers below) tell nobody: a request in the queue
-is not a promise.
+committed one always leaves its own. New requests in bulk (imports) tell nobody: a request in the queue
+is not a promise; an import's new window for a customer told another is told.
 """
 
 from __future__ import annotations
@@ -137,3 +137,6 @@ def change_details(session: Session, changes: Sequence[DetailsChange], actor: st
         for c in changes
     ]
     conn.execute(insert(T_EVENT), events)
+    windows = [(c.job_id, c.seen_version + 1, c.values["window_start"], c.values["window_end"])
+               for c in changes if "window_start" in c.values and "window_end" in c.values]  # fmt: skip
+    outbox.new_windows(session, windows)

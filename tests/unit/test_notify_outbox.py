@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from dispatch_tui.services.intake.imports import FileFormat, ImportKind, import_data
 from dispatch_tui.services.planning import booking
 from dispatch_tui.store.models import Notice
 from tests.clock import DAY, ZONE
+from tests.conftest import WEEKDAYS
 from tests.unit import notifydata
 from tests.unit.notifydata import kinds, notices
 from tests.unit.workdata import at, travel
@@ -96,3 +98,19 @@ def test_job_complete_in_one_action_says_done_only_and_a_follow_up_is_announced(
     ((_, kind, facts),) = notices(store, follow_up)
     assert kind == "follow_up" and facts["of_job_ref"] == "R2"
     assert "completed" not in kinds(store, "R2")  # not done: a second visit is needed
+
+
+def test_an_import_that_moves_a_promised_window_tells_the_customer_and_one_that_does_not_tells_nobody(
+    store: Engine,
+) -> None:
+    core = notifydata.core(store)
+    core.book("R1", at("09:30", DAY))  # promised 09:30–11:30
+    core.assign("R2", "T2", at("13:00", DAY))  # told 13:00–15:00
+    d = notifydata.D  # R1 as booked, with a new text only: nothing to tell
+    later = notifydata.REQUESTS.replace(f"{d}T09:00,{d}T11:00,,No heat", f"{d}T09:30,{d}T11:30,,No heat at all")
+    later = later.replace(f"R2,C2,plumbing,45,3,{d}T13:00", f"R2,C2,plumbing,45,3,{d}T14:00")
+    import_data(store, ImportKind.REQUESTS, later.encode(), FileFormat.CSV, zone=ZONE, working_days=WEEKDAYS)
+    assert kinds(store, "R1") == ["confirmation"]
+    assert kinds(store, "R3") == []  # never told anything: still nothing
+    assert kinds(store, "R2") == ["confirmation", "rescheduled"]
+    assert datetime.fromisoformat(notices(store, "R2")[-1][2]["window_start"]) == at("14:00", DAY)

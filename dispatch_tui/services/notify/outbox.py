@@ -11,6 +11,8 @@ Which changes tell the customer (docs/webhooks.md lists the kinds):
   live (a step recorded after the fact, or inferred by "job complete", tells nobody);
 - done: ``completed``, for a visit reported done within a day;
 - a visit that needs another: ``follow_up``, on the follow-up request;
+- an import's new window for a job whose customer was told another: ``rescheduled`` (new requests in
+  bulk tell nobody: a request in the queue is not a promise);
 - ``reminder`` and ``running_late`` are not job changes: the sender's run makes them (``sender``).
 
 FACTS (the notice's JSON; times ISO 8601 UTC, or null): job_ref, version, customer, address, skill,
@@ -21,6 +23,7 @@ eta (en_route, running_late), of_job_ref (follow_up).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -85,6 +88,28 @@ def implied(
         write(session, job, NoticeKind.EN_ROUTE, version, eta=moment + timedelta(minutes=_drive(session, job)))
     elif status == JobStatus.COMPLETED and now - moment <= LIVE_COMPLETED:
         write(session, job, NoticeKind.COMPLETED, version)
+
+
+def new_windows(session: Session, changed: Sequence[tuple[int, int, datetime, datetime]]) -> None:
+    """New windows written in bulk (an import), as (job id, new version, start, end): a customer told of
+    another window is told the new one (``rescheduled``); one told nothing yet, nothing."""
+    if not changed:
+        return
+    told: dict[int, dict[str, Any]] = {}
+    rows = session.execute(
+        select(col(Notice.job_id), col(Notice.facts))
+        .where(col(Notice.job_id).in_([job_id for job_id, *_ in changed]), col(Notice.kind).in_(TOLD))
+        .order_by(col(Notice.id))
+    )
+    for job_id, facts in rows:
+        told[job_id] = json.loads(facts)  # the latest wins
+    for job_id, version, start, end in changed:
+        facts = told.get(job_id)
+        if facts is None or (_moment(facts["window_start"]), _moment(facts["window_end"])) == (start, end):
+            continue
+        job = session.get(Job, job_id, populate_existing=True)  # written in bulk: not through this session's copy
+        if job is not None:
+            write(session, job, NoticeKind.RESCHEDULED, version)
 
 
 def last_told(session: Session, job_id: int) -> dict[str, Any] | None:
