@@ -113,6 +113,7 @@ class NoticeKind(StrEnum):
     RUNNING_LATE = "running_late"  # the technician will arrive after the promised window (once)
     COMPLETED = "completed"  # the visit is done, with a way to rate it
     FOLLOW_UP = "follow_up"  # a second visit is needed: a follow-up request was made
+    CANCELLED = "cancelled"  # the visit they were told of will not happen
 
 
 class DeliveryState(StrEnum):

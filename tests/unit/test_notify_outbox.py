@@ -98,6 +98,17 @@ def test_job_complete_in_one_action_says_done_only_and_a_follow_up_is_announced(
     ((_, kind, facts),) = notices(store, follow_up)
     assert kind == "follow_up" and facts["of_job_ref"] == "R2"
     assert "completed" not in kinds(store, "R2")  # not done: a second visit is needed
+    core.set_status(follow_up, "cancelled")  # never told a time: nothing to take back
+    assert kinds(store, follow_up) == ["follow_up"]
+
+
+def test_a_cancelled_visit_the_customer_was_told_of_is_taken_back(store: Engine) -> None:
+    core = notifydata.core(store)
+    core.book("R1", at("09:30", DAY))
+    core.set_status("R1", "cancelled", note="customer fixed it")
+    assert kinds(store, "R1") == ["confirmation", "cancelled"]
+    (_, _, facts) = notices(store, "R1")[-1]
+    assert datetime.fromisoformat(facts["planned_start"]) == at("09:30", DAY)  # what they were told, kept
 
 
 def test_an_import_that_moves_a_promised_window_tells_the_customer_and_one_that_does_not_tells_nobody(

@@ -11,6 +11,7 @@ Which changes tell the customer (docs/webhooks.md lists the kinds):
   live (a step recorded after the fact, or inferred by "job complete", tells nobody);
 - done: ``completed``, for a visit reported done within a day;
 - a visit that needs another: ``follow_up``, on the follow-up request;
+- a job cancelled whose customer was told a time: ``cancelled`` (one never told hears nothing);
 - an import's new window for a job whose customer was told another: ``rescheduled`` (new requests in
   bulk tell nobody: a request in the queue is not a promise);
 - ``reminder`` and ``running_late`` are not job changes: the sender's run makes them (``sender``).
@@ -88,6 +89,8 @@ def implied(
         write(session, job, NoticeKind.EN_ROUTE, version, eta=moment + timedelta(minutes=_drive(session, job)))
     elif status == JobStatus.COMPLETED and now - moment <= LIVE_COMPLETED:
         write(session, job, NoticeKind.COMPLETED, version)
+    elif status == JobStatus.CANCELLED and last_told(session, job.id or 0) is not None:
+        write(session, job, NoticeKind.CANCELLED, version)
 
 
 def new_windows(session: Session, changed: Sequence[tuple[int, int, datetime, datetime]]) -> None:

@@ -42,7 +42,7 @@ def upgrade() -> None:
     sa.Column('facts', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('created_at', dispatch_tui.store.types.UTCDateTime(), nullable=False),
     sa.Column('routed_at', dispatch_tui.store.types.UTCDateTime(), nullable=True),
-    sa.CheckConstraint("kind IN ('confirmation', 'rescheduled', 'reminder', 'en_route', 'running_late', 'completed', 'follow_up')", name='ck_notice_kind'),
+    sa.CheckConstraint("kind IN ('confirmation', 'rescheduled', 'reminder', 'en_route', 'running_late', 'completed', 'follow_up', 'cancelled')", name='ck_notice_kind'),
     sa.ForeignKeyConstraint(['job_id'], ['job.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('job_id', 'kind', 'job_version', name='uq_notice_event'),
