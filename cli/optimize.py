@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from cli import exit_codes
-from cli.context import app_context
+from cli.context import app_context, refusals
 from cli.output import fail, print_json, stderr, stdout
 from dispatch_tui.domain import ChangeKind
 from dispatch_tui.optimizer.problem import SolveStatus
@@ -92,10 +92,11 @@ def optimize(
             return wait(solve)
 
     try:
-        # Today's past is history: nothing is planned into it. A dry run holds the lock too, so that it
-        # never shows a plan that a run being applied is replacing.
-        results = core.optimize_days(first, days, time_limit_s=time_limit, now=core.now(), policy=policy, seed=seed,
-                                     apply=apply, run_solve=run_solve)  # fmt: skip
+        # Today's past is history: nothing is planned into it (a day before today is refused). A dry run
+        # holds the lock too, so that it never shows a plan that a run being applied is replacing.
+        with refusals():
+            results = core.optimize_days(first, days, time_limit_s=time_limit, now=core.now(), policy=policy,
+                                         seed=seed, apply=apply, run_solve=run_solve)  # fmt: skip
     except Busy as busy:
         fail(str(busy), exit_codes.BUSY)
     except planner.NoPlan as none:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from dispatch_tui.localtime import local_moment
 from dispatch_tui.services.errors import NotFound
 from dispatch_tui.services.planning.day_plan import DayPlan, job_spec, load_day
 from dispatch_tui.services.planning.insertion import TIGHT_MINUTES, WAIT_CAP_MINUTES, Insertion, insertions, legs_to_try
@@ -107,8 +108,12 @@ def why_no_candidates(
     if job is None:
         raise UnknownJob(f"no job {job_ref!r}")
     first = day or job.window_start.astimezone(zone).date()
+    today = now.astimezone(zone).date() if now is not None else None
     reasons = []
     for offset in range(days):
+        if now is not None and (the_day := first + timedelta(days=offset)) < now.astimezone(zone).date():
+            reasons.append(f"{the_day:%a %d %b} is over (it is {local_moment(now, zone)})")
+            continue
         plan = load_day(session, first + timedelta(days=offset), zone)
         spec = job_spec(session, job, plan.frame)
         label = f"{plan.frame.day:%a %d %b}"
@@ -124,6 +129,8 @@ def why_no_candidates(
     if now is not None and job.window_end <= now:
         advice = ("its promised window has passed: agree a new one with the customer and import the request "
                   "with it (dispatch import requests FILE)")  # fmt: skip
+    elif today is not None and first + timedelta(days=days - 1) < today:
+        advice = f"those days are over: try --date {today.isoformat()} (today) or a later day"
     elif job.window_end.astimezone(zone).date() >= first + timedelta(days=days):
         advice = "its window goes on after the days tried: try more --days or a later --date"
     return Nobody(tuple(reasons), advice)

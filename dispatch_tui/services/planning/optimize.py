@@ -16,10 +16,12 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from dispatch_tui.domain import MOVABLE, AppointmentOrigin, ChangeKind, JobStatus
 from dispatch_tui.optimizer.problem import Problem, Solution, SolveStatus, Task, Vehicle
+from dispatch_tui.localtime import local_moment
+from dispatch_tui.services.errors import Refused
 from dispatch_tui.services.jobs import record_change
 from dispatch_tui.services.notify.outbox import PlannedVisit
 from dispatch_tui.services.planning.assignment import retravel
@@ -334,7 +336,10 @@ def optimize_days(
     """The optimize pipeline, for `dispatch optimize` and the console's preview alike: for each day in
     turn, build → solve → check → diff, and with ``write_with`` (the travel model) apply it in
     ``session`` before the next day is built from the store. The caller holds the run lock when writing,
-    and commits. ``run_solve(day, solve)`` may wrap each solve (a progress bar). Raises ``NoPlan``."""
+    and commits. ``run_solve(day, solve)`` may wrap each solve (a progress bar). Raises ``NoPlan``, and
+    ``Refused`` for a day before today: it is over, nothing can be planned into it."""
+    if now is not None and first < (today := now.astimezone(zone).date()):
+        raise Refused([_day_over(session, first, today, now, zone)])
     results: list[tuple[Built, Report]] = []
     for offset in range(days):
         day = first + timedelta(days=offset)
@@ -350,6 +355,15 @@ def optimize_days(
             session.flush()
         results.append((built, report))
     return results
+
+
+def _day_over(session: Session, day: date, today: date, now: datetime, zone: ZoneInfo) -> str:
+    waiting = session.exec(
+        select(func.count()).select_from(Job).where(Job.status == JobStatus.NEW.value, col(Job.window_end) > now)
+    ).one()
+    still = f"{waiting} request(s) can still be planned: " if waiting else ""
+    return (f"{day:%a %d %b} is over (it is {local_moment(now, zone)}): nothing can be planned into it; "
+            f"{still}dispatch optimize --date {today.isoformat()} plans today from now on, or a later day")  # fmt: skip
 
 
 def techs_ref(session: Session, appointment: Appointment) -> str:

@@ -36,6 +36,7 @@ def preview_day(
     With ``now``, what has passed stays as it is (as `dispatch optimize --date today`)."""
     from dispatch_tui.config import Settings
     from dispatch_tui.services.core import Core
+    from dispatch_tui.services.errors import Refused
     from dispatch_tui.services.planning.optimize import NoPlan
 
     core = Core(Settings(**settings_fields))
@@ -44,6 +45,8 @@ def preview_day(
         return result
     except NoPlan as none:
         raise PreviewFailed(str(none)) from None
+    except Refused as refused:
+        raise PreviewFailed("; ".join(refused.reasons)) from None
     finally:
         core.close()
 
