@@ -25,7 +25,7 @@ class StateChoice(StrEnum):
     SKIPPED = "skipped"
 
 
-@app.command("run")
+@app.command("run", short_help="Send what is due: reminders, new messages, retries (cron: --once).")
 def run_command(
     ctx: typer.Context,
     once: Annotated[bool, typer.Option("--once", help="One pass over what is due now, then exit (for cron).")] = False,
@@ -65,7 +65,7 @@ def run_command(
         raise typer.Exit(exit_codes.FAILED)
 
 
-@app.command("list")
+@app.command("list", short_help="Messages to customers with their state and last error.")
 def list_command(
     ctx: typer.Context,
     state: Annotated[StateChoice | None, typer.Option("--state", help="Only messages in this state.")] = None,
@@ -91,7 +91,7 @@ def list_command(
     stdout.print(table)
 
 
-@app.command("retry")
+@app.command("retry", short_help="Send a failed message again.")
 def retry_command(
     ctx: typer.Context,
     message: Annotated[int, typer.Argument(help="The failed message's id (dispatch notify list).", show_default=False)],
