@@ -259,3 +259,12 @@ def test_a_forced_visit_on_a_day_off_whose_window_has_passed_is_left_out_not_a_c
         built = planner.build(session, DAY, ZONE, travel_model(settings, engine).matrix, now=noon)
     assert ref not in {task.ref for task in built.problem.tasks}
     assert built.problem.tasks, "the rest of the day is still planned"
+
+
+def test_re_running_the_optimizer_on_its_own_applied_plan_changes_nothing(demo_db: Path, engine: Engine) -> None:
+    code, first, _ = optimize(demo_db, "--apply")
+    assert code == 0 and first is not None
+    planned = plan(engine)
+    code, again, _ = optimize(demo_db, "--apply")
+    assert code == 0 and again is not None
+    assert again["changes"] == [] and plan(engine) == planned
