@@ -5,7 +5,7 @@ under 200 MB.
 
 The store: a fresh SQLite file made through the product (schema upgrade, an import of a few technicians,
 customers and requests), then N notices written through the real outbox (``outbox.write``) over the
-requests, all seven kinds, in one commit. With ``channels = []`` each notice gives exactly one delivery: the
+requests, every kind, in one commit. With ``channels = []`` each notice gives exactly one delivery: the
 office's signed webhook. The receiver runs in its own process (it must not share the sender's GIL): an
 HTTP/1.1 keep-alive server that verifies each request's HMAC-SHA256 signature and timestamp as
 docs/webhooks.md says, and counts accepted messages, distinct idempotency keys and repeats. The sender is
