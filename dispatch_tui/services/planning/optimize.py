@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, func, select
 
 from dispatch_tui.domain import MOVABLE, AppointmentOrigin, ChangeKind, JobStatus
-from dispatch_tui.optimizer.problem import Problem, Solution, SolveStatus, Task, Vehicle
 from dispatch_tui.localtime import local_moment
+from dispatch_tui.optimizer.problem import Problem, Solution, SolveStatus, Task, Vehicle
 from dispatch_tui.services.errors import Refused
 from dispatch_tui.services.jobs import record_change
 from dispatch_tui.services.notify.outbox import PlannedVisit
