@@ -57,7 +57,8 @@ class NotifySettings(BaseModel):
     retry_max_s: float = Field(default=3600.0, gt=0, description="The longest wait between two attempts.")
     quiet_hours: str | None = Field(
         default="21:00-08:00",
-        description="Local hours (HH:MM-HH:MM) in which reminders are held until the hours end; unset: none.",
+        description="Local hours (HH:MM-HH:MM) in which a customer's messages wait for the hours' end (all but "
+        "en route and running late, which are news only now); unset: none.",
     )
     reminder_at: time = Field(
         default=time(18, 0), description="Local time of the day before a visit from which its reminder goes out."

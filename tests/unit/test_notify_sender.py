@@ -155,24 +155,30 @@ def test_a_receiver_always_down_fails_the_message_after_the_last_attempt_with_it
     assert refused.exit_code == 3 and "delivered" in refused.stderr
 
 
-def test_an_opt_out_is_honoured_and_quiet_hours_hold_reminders(
+def test_an_opt_out_is_honoured_and_quiet_hours_hold_all_but_live_news(
     store: Engine, peers: Peers, set_clock: Callable[[datetime], None]
 ) -> None:
-    set_clock(NOW - timedelta(days=1))  # planned and confirmed the day before
+    set_clock(NOW - timedelta(days=1))  # planned the day before (by the nightly optimizer, say)
     planner = notifydata.core(store)
     planner.assign("R1", "T1", at("09:30", DAY))
     planner.assign("R3", "T1", at("14:00", DAY))
     planner.set_contact("C1", channels=None, opt_out=["reminder"])
     set_clock(NOW + timedelta(hours=4))  # 22:00 the evening before the visits: in the quiet hours
+    with Session(store) as session:  # live news in the quiet hours goes at once
+        outbox.write(session, session.exec(select(Job).where(Job.ref == "R3")).one(), NoticeKind.EN_ROUTE, 99)
+        session.commit()
     core = notifydata.core(store, **peers.settings(channels=["email"]))
     sender = core.sender()
     sender.run_once()
-    reminders = {row.job_ref: row for row in core.messages() if row.kind == NoticeKind.REMINDER}
-    assert reminders["R1"].state == "skipped" and "opted out of reminder" in reminders["R1"].last_error
-    assert reminders["R3"].state == "pending"
-    assert reminders["R3"].due_at == at("08:00", DAY)  # held until the quiet hours end
+    assert len(peers.hook.deliveries) == 5  # the office hears of everything at once…
+    assert [m.rcpt_tos for m in peers.smtp.messages] == [["noor@example.test"]]  # …the customer of en route only
+    waiting = {(row.job_ref, row.kind): row for row in core.messages() if row.state == "pending"}
+    assert set(waiting) == {("R1", "confirmation"), ("R3", "confirmation"), ("R3", "reminder")}
+    assert {row.due_at for row in waiting.values()} == {at("08:00", DAY)}  # held until the quiet hours end
+    (skipped,) = [row for row in core.messages() if row.state == "skipped"]
+    assert (skipped.job_ref, skipped.kind) == ("R1", "reminder") and "opted out of reminder" in skipped.last_error
     sender.clock = Clock.at(at("08:00", DAY), frozen=True)
-    assert sender.run_once().sent == 1
+    assert sender.run_once().sent == 3
     sender.close()
     sent = [m.rcpt_tos for m in peers.smtp.messages if ":reminder:" in m.message["X-Dispatch-Idempotency-Key"]]
     assert sent == [["noor@example.test"]]

@@ -3,8 +3,9 @@
 A customer's channels are those they chose (``ContactPreference``), else the settings' defaults (email,
 sms). A chosen channel that cannot be used is still written, as ``skipped`` with why (opted out of this
 kind, no address, the channel not configured), so that the status pane and `dispatch notify list` say
-why nobody was told. The office's webhook gets every notice. Reminders due in the quiet hours wait for
-their end.
+why nobody was told. The office's webhook gets every notice. A customer's message due in the quiet
+hours waits for their end (the nightly optimizer's confirmations wake nobody), except the live ones:
+"on the way" and "running late" are news only now.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dispatch_tui.services.notify.outgoing import shown_url
 from dispatch_tui.store.models import ContactPreference, Customer, Delivery, Job, Notice
 
 CUSTOMER_CHANNELS = (Channel.EMAIL, Channel.SMS)
+LIVE = (NoticeKind.EN_ROUTE.value, NoticeKind.RUNNING_LATE.value)  # sent in the quiet hours too
 DEFAULT_CHANNELS = "*"  # a preference row that keeps the settings' channels (only kinds opted out)
 NOT_CONFIGURED = {
     Channel.EMAIL: "no mail server is set (notify.smtp_host and notify.email_from)",
@@ -68,8 +70,8 @@ def route(session: Session, settings: NotifySettings, zone: ZoneInfo, region: st
     for notice, customer, chosen in rows:
         for channel, recipient, why in plan_channels(notice.kind, customer, Preference.of(chosen), settings, ready,
                                                      region):  # fmt: skip
-            due = now if why or notice.kind != NoticeKind.REMINDER or channel == Channel.WEBHOOK else (
-                after_quiet_hours(now, settings, zone))  # fmt: skip
+            held = not why and notice.kind not in LIVE and channel != Channel.WEBHOOK
+            due = after_quiet_hours(now, settings, zone) if held else now
             deliveries.append({
                 "notice_id": notice.id, "channel": channel.value, "recipient": recipient,
                 "state": (DeliveryState.SKIPPED if why else DeliveryState.PENDING).value, "attempts": 0,
