@@ -14,7 +14,12 @@ Both plans are judged by the same independent checker and scored the same way: s
 priority-weighted served with weights P1=1000, P2=100, P3=10, P4=1, and travel recomputed from the matrix.
 
     .venv/bin/python bench/field_bench.py [--sizes 100x10,500x50,2000x200] [--time-limit 30] [--seed 1]
-        [--workers N] [--solvers ours,vroom]
+        [--seeds 5] [--workers N] [--solvers ours,vroom]
+
+A size may carry its own time limit: ``--sizes 100x10@3,200x25@10,500x50@10``. With ``--seeds N`` each size
+is generated N times (seeds ``--seed`` .. ``--seed``+N-1) and the summary gives, per size, on how many seeds
+ours served at least VROOM's weighted priority, and the mean ratios ours / VROOM of weighted served and of
+travel (travel compared on the seeds where both served the same weighted priority, and over all seeds).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import argparse
 import math
 import os
 import random
+import statistics
 import sys
 import time
 from dataclasses import dataclass, field
@@ -232,11 +238,13 @@ def solve_vroom(problem: Problem, limit: float) -> Plan:
 # ---------------------------------------------------------------- main
 
 
-def parse_sizes(text: str) -> list[tuple[int, int]]:
+def parse_sizes(text: str, default_limit: float) -> list[tuple[int, int, float]]:
+    """'100x10@3,500x50' -> [(100, 10, 3.0), (500, 50, default_limit)]."""
     sizes = []
     for part in text.split(","):
-        jobs, techs = part.lower().split("x")
-        sizes.append((int(jobs), int(techs)))
+        shape, _, limit = part.lower().partition("@")
+        jobs, techs = shape.split("x")
+        sizes.append((int(jobs), int(techs), float(limit) if limit else default_limit))
     return sizes
 
 
@@ -245,67 +253,79 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100x10,500x50,2000x200", help="jobs x technicians, comma-separated")
     parser.add_argument("--time-limit", type=float, default=30.0, help="seconds, ours and VROOM's timeout")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", type=int, default=1, help="days generated per size (seeds --seed, --seed+1, ...)")
     parser.add_argument("--workers", type=int, default=None, help="our solver's processes (default: its own)")
     parser.add_argument("--solvers", default="ours,vroom")
     args = parser.parse_args(argv)
     solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
     workers = args.workers if args.workers is not None else f"default (cpu {os.cpu_count()}, max {len(STRATEGIES)})"
     print(
-        f"time limit {args.time_limit:g} s; ours: workers {workers}; VROOM: exploration_level={VROOM_EXPLORATION}, "
-        f"nb_threads=1, timeout {args.time_limit:g} s; VROOM priorities P1..P4 = "
+        f"time limit {args.time_limit:g} s unless a size says; ours: workers {workers}; VROOM: "
+        f"exploration_level={VROOM_EXPLORATION}, nb_threads=1, the same timeout; VROOM priorities P1..P4 = "
         f"{'/'.join(str(VROOM_PRIORITY[p]) for p in WEIGHT)}; weighted = served P1..P4 x "
         f"{'/'.join(str(WEIGHT[p]) for p in WEIGHT)}",
         flush=True,
     )
-    rows: list[tuple[str, str, Score, float, list[str]]] = []
-    for jobs, techs in parse_sizes(args.sizes):
-        size = f"{jobs}x{techs}"
-        started = time.perf_counter()
-        problem = generate(jobs, techs, args.seed)
-        counts = {p: sum(t.priority == p for t in problem.tasks) for p in WEIGHT}
-        print(
-            f"{size}: generated in {time.perf_counter() - started:.1f} s; jobs per priority "
-            f"{'/'.join(str(counts[p]) for p in WEIGHT)}; over-full x{overfull_ratio(problem):.2f} "
-            f"(job minutes / shift minutes net of breaks)",
-            flush=True,
-        )
-        for solver in solvers:
-            if solver == "ours":
-                plan = solve_ours(problem, args.time_limit, args.seed, args.workers)
-            elif solver == "vroom":
-                plan = solve_vroom(problem, args.time_limit)
-            else:
-                raise SystemExit(f"unknown solver {solver}")
-            problems = check(problem, plan)
-            result = score(problem, plan)
-            rows.append((size, solver, result, plan.wall, problems + plan.notes))
-            print(f"  {solver}: {plan.wall:.1f} s, weighted {result.weighted}, travel {result.travel}", flush=True)
-            for line in (problems + plan.notes)[:20]:
-                print(f"    ! {line}")
-            if len(problems) > 20:
-                print(f"    ! ... {len(problems) - 20} more")
+    rows: list[tuple[str, int, str, Score, float, list[str]]] = []
+    for jobs, techs, limit in parse_sizes(args.sizes, args.time_limit):
+        size = f"{jobs}x{techs}@{limit:g}s"
+        for seed in range(args.seed, args.seed + args.seeds):
+            started = time.perf_counter()
+            problem = generate(jobs, techs, seed)
+            counts = {p: sum(t.priority == p for t in problem.tasks) for p in WEIGHT}
+            print(
+                f"{size} seed {seed}: generated in {time.perf_counter() - started:.1f} s; jobs per priority "
+                f"{'/'.join(str(counts[p]) for p in WEIGHT)}; over-full x{overfull_ratio(problem):.2f} "
+                f"(job minutes / shift minutes net of breaks)",
+                flush=True,
+            )
+            for solver in solvers:
+                if solver == "ours":
+                    plan = solve_ours(problem, limit, seed, args.workers)
+                elif solver == "vroom":
+                    plan = solve_vroom(problem, limit)
+                else:
+                    raise SystemExit(f"unknown solver {solver}")
+                problems = check(problem, plan)
+                result = score(problem, plan)
+                rows.append((size, seed, solver, result, plan.wall, problems + plan.notes))
+                print(f"  {solver}: {plan.wall:.1f} s, weighted {result.weighted}, travel {result.travel}", flush=True)
+                for line in (problems + plan.notes)[:20]:
+                    print(f"    ! {line}")
+                if len(problems) > 20:
+                    print(f"    ! ... {len(problems) - 20} more")
 
     print()
-    header = f"{'size':<10} {'solver':<6} {'P1':>5} {'P2':>5} {'P3':>5} {'P4':>5} {'weighted':>9} {'travel':>7} "
+    header = (
+        f"{'size':<14} {'seed':>4} {'solver':<6} {'P1':>5} {'P2':>5} {'P3':>5} {'P4':>5} {'weighted':>9} {'travel':>7} "
+    )
     print(header + f"{'wall s':>7}  valid")
-    for size, solver, result, wall, problems in rows:
+    for size, seed, solver, result, wall, problems in rows:
         served = " ".join(f"{result.served[p]:>5}" for p in WEIGHT)
         valid = "yes" if not problems else f"NO ({len(problems)})"
-        print(f"{size:<10} {solver:<6} {served} {result.weighted:>9} {result.travel:>7} {wall:>7.1f}  {valid}")
+        print(
+            f"{size:<14} {seed:>4} {solver:<6} {served} {result.weighted:>9} {result.travel:>7} {wall:>7.1f}  {valid}"
+        )
     print()
-    by_size: dict[str, dict[str, Score]] = {}
-    for size, solver, result, _, _ in rows:
-        by_size.setdefault(size, {})[solver] = result
-    for size, results in by_size.items():
-        if "ours" not in results or "vroom" not in results:
-            continue
-        ours, peer = results["ours"], results["vroom"]
-        if ours.weighted != peer.weighted:
-            verdict = "ours >= VROOM" if ours.weighted > peer.weighted else "ours < VROOM"
-            print(f"{size}: weighted served {ours.weighted} vs {peer.weighted}: {verdict} (travel not compared)")
-        else:
-            verdict = "ours <= VROOM" if ours.travel <= peer.travel else "ours > VROOM"
-            print(f"{size}: weighted served equal ({ours.weighted}); travel {ours.travel} vs {peer.travel}: {verdict}")
+    pairs: dict[str, list[tuple[Score, Score, float]]] = {}
+    found: dict[tuple[str, int], dict[str, tuple[Score, float]]] = {}
+    for size, seed, solver, result, wall, _ in rows:
+        found.setdefault((size, seed), {})[solver] = (result, wall)
+    for (size, _seed), results in found.items():
+        if "ours" in results and "vroom" in results:
+            pairs.setdefault(size, []).append((results["ours"][0], results["vroom"][0], results["vroom"][1]))
+    for size, runs in pairs.items():
+        at_least = sum(ours.weighted >= peer.weighted for ours, peer, _ in runs)
+        weighted = statistics.mean(ours.weighted / peer.weighted for ours, peer, _ in runs if peer.weighted)
+        travel_all = statistics.mean(ours.travel / peer.travel for ours, peer, _ in runs if peer.travel)
+        tied = [ours.travel / peer.travel for ours, peer, _ in runs if ours.weighted == peer.weighted and peer.travel]
+        tied_text = f"{statistics.mean(tied):.3f} x on the {len(tied)} tied seed(s)" if tied else "no tied seed"
+        vroom_s = statistics.mean(wall for _, _, wall in runs)
+        print(
+            f"{size}: weighted served >= VROOM on {at_least} of {len(runs)} seed(s); weighted ours/VROOM "
+            f"{weighted:.3f} (mean); travel ours/VROOM {travel_all:.3f} x (mean, all seeds), {tied_text}; "
+            f"VROOM's time {vroom_s:.1f} s (mean)"
+        )
     return 0
 
 
