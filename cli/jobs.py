@@ -140,11 +140,9 @@ def _print_detail(job: JobDetail, zone: ZoneInfo) -> None:
         for v in job.past_visits:
             stdout.print(Text(f"  {at(v.start)}  {v.job_ref}  {v.technician}  {v.status}"))
     if job.messages:
-        from dispatch_tui.services.execution.board import told
-
         stdout.print("messages", style="bold")
         for m in job.messages:
-            stdout.print(Text(f"  {told(m, zone)}"))
+            stdout.print(Text(f"  {m.summary(zone)}"))
     stdout.print("audit trail", style="bold")
     for e in job.events:
         line = f"  {at(e.at, '%d %b %H:%M')}  {e.actor:<10.10} {e.from_status or '-'} → {e.to_status}  {e.note}"

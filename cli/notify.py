@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 import threading
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -14,6 +14,9 @@ from rich.table import Table
 from cli import exit_codes
 from cli.context import app_context, refusals
 from cli.output import print_json, stderr, stdout
+
+if TYPE_CHECKING:
+    from dispatch_tui.services.notify.sender import PassReport
 
 app = typer.Typer(help="Tell customers: send the outbox, list and retry messages.", no_args_is_help=True)
 
@@ -45,10 +48,7 @@ def run_command(
             for number in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(number, lambda *_: stop.set())
 
-            def said(report_: object) -> None:
-                from dispatch_tui.services.notify.sender import PassReport
-
-                assert isinstance(report_, PassReport)
+            def said(report_: PassReport) -> None:
                 if report_.sent or report_.failed or report_.retrying:
                     stderr.print(_line(report_), highlight=False, markup=False)
 
@@ -148,9 +148,6 @@ def contact_command(
     stdout.print(f"{choice.customer_ref}: {told}{out}", highlight=False, markup=False)
 
 
-def _line(report: object) -> str:
-    from dispatch_tui.services.notify.sender import PassReport
-
-    assert isinstance(report, PassReport)
+def _line(report: PassReport) -> str:
     return (f"sent {report.sent}, retrying {report.retrying}, failed {report.failed} "
             f"(made {report.made}, routed {report.routed})")  # fmt: skip

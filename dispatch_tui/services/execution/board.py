@@ -607,12 +607,6 @@ def message_alerts(session: Session, now: datetime, *, job_refs: Collection[str]
     return list(found.values())
 
 
-def told(message: MessageRow, zone: ZoneInfo) -> str:
-    """One of a job's messages for a person: kind, channel, recipient, what became of it and when."""
-    said, _, how = message.summary(zone).partition(": ")  # "confirmation by sms", "sent Tue 08 Dec 12:00"
-    return f"{said} to {message.recipient or '-'}: {how}"
-
-
 def alerts(
     session: Session, zone: ZoneInfo, now: datetime, queue: list[RequestRow], travel: Travel = STRAIGHT_LINE
 ) -> list[Alert]:

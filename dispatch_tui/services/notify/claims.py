@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, or_, select, update
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from dispatch_tui.domain import DeliveryState, NoticeKind
 from dispatch_tui.notify_config import Channel
@@ -38,11 +38,10 @@ class Outcome:
     due_at: datetime | None = None
 
 
-def write_lock(session: Session) -> None:
+def write_lock(connection: Connection) -> None:
     """On SQLite, take the write lock now (an immediate transaction), before reading what will be written:
     a second sender waits instead of reading the same rows (or failing to upgrade its read lock). On
     PostgreSQL the queries lock their own rows (``FOR UPDATE SKIP LOCKED``, unique keys)."""
-    connection = session.connection()
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -57,9 +56,8 @@ def claim(engine: Engine, worker: str, now: datetime, lease: timedelta, limit: i
         .limit(limit)
     )
     with engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
+        write_lock(connection)
+        if connection.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         ids = [i for i in connection.execute(due).scalars() if i is not None]
         if ids:

@@ -58,15 +58,18 @@ def notice_key(job_ref: str, kind: str, version: int) -> str:
 def write(session: Session, job: Job, kind: NoticeKind, version: int, **extra: Any) -> Notice:
     """The notice of ``kind`` for ``job`` at ``version``, with the job's facts as of now (``extra`` adds
     to them or overrides them)."""
-    notice = Notice(
-        job_id=job.id or 0,
-        kind=kind.value,
-        job_version=version,
-        key=notice_key(job.ref, kind.value, version),
-        facts=json.dumps(facts_of(session, job, version) | {k: plain(v) for k, v in extra.items()}),
-    )
+    notice = Notice(**notice_row(session, job, kind, version, **extra))
     session.add(notice)
     return notice
+
+
+def notice_row(session: Session, job: Job, kind: NoticeKind, version: int, **extra: Any) -> dict[str, Any]:
+    """The columns of that notice (for a writer that inserts it itself)."""
+    facts = facts_of(session, job, version) | {k: plain(v) for k, v in extra.items()}
+    return {
+        "job_id": job.id or 0, "kind": kind.value, "job_version": version,
+        "key": notice_key(job.ref, kind.value, version), "facts": json.dumps(facts), "created_at": utcnow(),
+    }  # fmt: skip
 
 
 def implied(

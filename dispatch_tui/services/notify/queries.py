@@ -18,7 +18,7 @@ from dispatch_tui.domain import DeliveryState, NoticeKind
 from dispatch_tui.localtime import local_iso, local_moment
 from dispatch_tui.notify_config import Channel
 from dispatch_tui.services.errors import NotFound, Refused
-from dispatch_tui.services.notify.routing import DEFAULT_CHANNELS
+from dispatch_tui.services.notify.preference import DEFAULT_CHANNELS, Preference
 from dispatch_tui.store.models import ContactPreference, Customer, Delivery, Job, Notice
 
 
@@ -48,7 +48,7 @@ class MessageRow:
         }  # fmt: skip
 
     def summary(self, zone: ZoneInfo) -> str:
-        """One line for a person: kind, channel, what became of it and when."""
+        """One line for a person: kind, channel, recipient, what became of it and when."""
         if self.state == DeliveryState.SENT and self.sent_at is not None:
             how = f"sent {local_moment(self.sent_at, zone)}"
         elif self.state == DeliveryState.PENDING:
@@ -57,7 +57,7 @@ class MessageRow:
                 how += f": {self.last_error}"
         else:
             how = f"{self.state}: {self.last_error}"
-        return f"{self.kind.replace('_', ' ')} by {self.channel}: {how}"
+        return f"{self.kind.replace('_', ' ')} by {self.channel} to {self.recipient or '-'}: {how}"
 
 
 def list_messages(
@@ -152,9 +152,7 @@ def set_contact(
 ) -> ContactChoice:  # fmt: skip
     """Record how ``customer_ref`` wants to be told: ``channels`` (None: keep; ``["default"]``: the
     settings' own), kinds opted out of or in."""
-    customer = session.exec(select(Customer).where(col(Customer.ref) == customer_ref)).first()
-    if customer is None:
-        raise NotFound(f"no customer {customer_ref!r}: dispatch customers find NAME shows them")
+    customer = _customer(session, customer_ref)
     default = list(channels or ()) == ["default"]
     problems = [f"unknown channel {c!r}: use email, sms, none or default" for c in channels or ()
                 if c not in _CUSTOMER and not default]  # fmt: skip
@@ -176,14 +174,17 @@ def set_contact(
 
 
 def contact_of(session: Session, customer_ref: str) -> ContactChoice:
+    customer = _customer(session, customer_ref)
+    chosen = Preference.of(session.get(ContactPreference, customer.id))
+    channels = None if chosen.channels is None else tuple(c.value for c in chosen.channels)
+    return ContactChoice(customer.ref, channels, tuple(sorted(chosen.opted_out)))
+
+
+def _customer(session: Session, customer_ref: str) -> Customer:
     customer = session.exec(select(Customer).where(col(Customer.ref) == customer_ref)).first()
     if customer is None:
         raise NotFound(f"no customer {customer_ref!r}: dispatch customers find NAME shows them")
-    row = session.get(ContactPreference, customer.id)
-    if row is None:
-        return ContactChoice(customer.ref, None, ())
-    chosen = None if row.channels == DEFAULT_CHANNELS else tuple(c for c in row.channels.split(",") if c)
-    return ContactChoice(customer.ref, chosen, tuple(k for k in row.opted_out.split(",") if k))
+    return customer
 
 
 _CUSTOMER = (Channel.EMAIL.value, Channel.SMS.value)

@@ -11,7 +11,6 @@ hours waits for their end (the nightly optimizer's confirmations wake nobody), e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,29 +21,16 @@ from dispatch_tui.domain import DeliveryState, NoticeKind
 from dispatch_tui.notify_config import Channel, NotifySettings
 from dispatch_tui.services.intake.customers import e164
 from dispatch_tui.services.notify.outgoing import shown_url
+from dispatch_tui.services.notify.preference import Preference
 from dispatch_tui.store.models import ContactPreference, Customer, Delivery, Job, Notice
 
 CUSTOMER_CHANNELS = (Channel.EMAIL, Channel.SMS)
 LIVE = (NoticeKind.EN_ROUTE.value, NoticeKind.RUNNING_LATE.value)  # sent in the quiet hours too
-DEFAULT_CHANNELS = "*"  # a preference row that keeps the settings' channels (only kinds opted out)
 NOT_CONFIGURED = {
     Channel.EMAIL: "no mail server is set (notify.smtp_host and notify.email_from)",
     Channel.SMS: "no SMS gateway is set (notify.sms_url)",
 }
 T_DELIVERY = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ at runtime only
-
-
-@dataclass(frozen=True)
-class Preference:
-    channels: tuple[Channel, ...] | None  # None: the settings' defaults
-    opted_out: frozenset[str]
-
-    @classmethod
-    def of(cls, row: ContactPreference | None) -> Preference:
-        if row is None:
-            return cls(None, frozenset())
-        chosen = None if row.channels == DEFAULT_CHANNELS else tuple(Channel(c) for c in row.channels.split(",") if c)
-        return cls(chosen, frozenset(k for k in row.opted_out.split(",") if k))
 
 
 def route(session: Session, settings: NotifySettings, zone: ZoneInfo, region: str | None, now: datetime,

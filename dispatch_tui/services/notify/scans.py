@@ -13,7 +13,6 @@ senders scanning at once make one.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +21,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from dispatch_tui.domain import JobStatus, NoticeKind
-from dispatch_tui.services.notify.outbox import TOLD, facts_of, notice_key, plain
-from dispatch_tui.store.models import Appointment, Job, Notice, utcnow
+from dispatch_tui.services.notify.outbox import TOLD, notice_row
+from dispatch_tui.store.models import Appointment, Job, Notice
 
 if TYPE_CHECKING:
     from dispatch_tui.config import Settings
@@ -88,12 +87,7 @@ def _told_late_since_promise(session: Session, job: Job) -> bool:
 
 
 def _insert(session: Session, job: Job, kind: NoticeKind, extra: dict[str, Any]) -> int:
-    facts = facts_of(session, job, job.version) | {k: plain(v) for k, v in extra.items()}
-    row = {
-        "job_id": job.id, "kind": kind.value, "job_version": job.version,
-        "key": notice_key(job.ref, kind.value, job.version), "facts": json.dumps(facts),
-        "created_at": utcnow(),
-    }  # fmt: skip
+    row = notice_row(session, job, kind, job.version, **extra)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     result = session.connection().execute(dialect.insert(T_NOTICE).values(row).on_conflict_do_nothing())
     return int(result.rowcount or 0)

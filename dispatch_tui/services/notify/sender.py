@@ -123,7 +123,7 @@ class Sender:
         from sqlmodel import Session
 
         with Session(self.engine) as session:
-            claims.write_lock(session)
+            claims.write_lock(session.connection())
             made = scans.make_due_notices(session, self.settings, self.clock.now(), self.travel)
             session.commit()
         return made
@@ -134,7 +134,7 @@ class Sender:
         routed = 0
         while True:
             with Session(self.engine) as session:
-                claims.write_lock(session)
+                claims.write_lock(session.connection())
                 count = routing.route(session, self.notify, self.settings.zone, self.region, self.clock.now())
                 session.commit()
             routed += count

@@ -67,8 +67,6 @@ class StatusPane(VerticalScroll):
         return styles.get(state, "")
 
     def _job(self, job: JobDetail, alerts: list[Alert]) -> list[RenderableType]:
-        from dispatch_tui.services.execution.board import told
-
         colours = palette(self.app)
         badge = (f" {status_label(job.status)} ", colours.job_status.get(job.status, ""))
         title = Text.assemble((f"{job.ref} ", "bold"), badge, f"  P{job.priority} {job.skill} {job.duration_min} min")
@@ -96,7 +94,7 @@ class StatusPane(VerticalScroll):
                       for v in job.past_visits]  # fmt: skip
         if job.messages:
             parts.append(Text("messages", style="bold"))
-            parts += [Text(f"  {told(m, self.zone)}", style=self._message_style(m.state)) for m in job.messages]
+            parts += [Text(f"  {m.summary(self.zone)}", style=self._message_style(m.state)) for m in job.messages]
         parts.append(Text("audit trail", style="bold"))
         parts += [
             Text(
